@@ -1,0 +1,27 @@
+/**
+ * aegir configuration. aegir only reads `.aegir.js`, which re-exports this file.
+ *
+ * - `build.bundle: false`: esbuild chokes on automerge's `.wasm` import when aegir bundles; browser
+ *   tests and the demo bundle it themselves.
+ * - dep-check: `typescript` comes with aegir, `node` is the pinned runtime (devDependency).
+ */
+export default {
+  build: {
+    bundle: false
+  },
+  dependencyCheck: {
+    ignore: [
+      'typescript',
+      'node'
+    ],
+    productionIgnorePatterns: [
+      'aegir.config.js',
+      '.aegir.js',
+      'test',
+      'test-vitest',
+      'scripts',
+      'examples',
+      'benchmarks'
+    ]
+  }
+}

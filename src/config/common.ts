@@ -1,0 +1,81 @@
+/**
+ * The parts of the libp2p config every environment shares: noise, yamux, identify, identify-push,
+ * ping and gossipsub. gossipsub is registered as `services.pubsub` because OrbitDB looks it up there.
+ */
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify, identifyPush } from '@libp2p/identify'
+import { noise } from '@libp2p/noise'
+import { ping } from '@libp2p/ping'
+import { yamux } from '@libp2p/yamux'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Identify, IdentifyPush } from '@libp2p/identify'
+import type { ConnectionEncrypter, PeerId, PrivateKey, ServiceMap, StreamMuxerFactory, Upgrader, ComponentLogger } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
+import type { Libp2pOptions, ServiceFactoryMap } from 'libp2p'
+
+/**
+ * The services every docpeer node carries.
+ */
+export interface DocpeerServices extends ServiceMap {
+  identify: Identify
+  identifyPush: IdentifyPush
+  ping: Ping
+  pubsub: GossipSub
+}
+
+interface CryptoComponents {
+  privateKey: PrivateKey
+  peerId: PeerId
+  upgrader: Upgrader
+  logger: ComponentLogger
+}
+
+export function commonEncrypters (): Array<(components: CryptoComponents) => ConnectionEncrypter> {
+  return [noise()]
+}
+
+export function commonMuxers (): Array<(components: any) => StreamMuxerFactory> {
+  return [yamux()]
+}
+
+/**
+ * Services present in every environment.
+ */
+export function commonServices (): ServiceFactoryMap<DocpeerServices> {
+  return {
+    identify: identify(),
+    identifyPush: identifyPush(),
+    ping: ping(),
+    pubsub: gossipsub({
+      // OrbitDB publishes its heads on its first write, before any peer has subscribed; the
+      // default (false) makes that write throw NoPeersSubscribedToTopic.
+      allowPublishToZeroTopicPeers: true
+    }) as any
+  }
+}
+
+/**
+ * Options a caller can pass to replace parts of the generated libp2p config. Top-level keys replace
+ * the generated ones; `services` is merged one service deep, so a caller can add or replace a single
+ * service (or remove one by setting it to `undefined`).
+ */
+export type Libp2pOverrides = Partial<Libp2pOptions<any>>
+
+export function applyOverrides (options: Libp2pOptions<any>, overrides: Libp2pOverrides = {}): Libp2pOptions<any> {
+  const { services, ...rest } = overrides
+  const merged: Libp2pOptions<any> = { ...options, ...rest }
+
+  if (services != null) {
+    const combined: Record<string, any> = { ...options.services, ...services }
+
+    for (const [name, factory] of Object.entries(combined)) {
+      if (factory == null) {
+        delete combined[name]
+      }
+    }
+
+    merged.services = combined
+  }
+
+  return merged
+}

@@ -1,0 +1,61 @@
+/**
+ * libp2p options for browser peers, swapped in for `defaults.ts` by the package.json "browser"
+ * field. A browser cannot listen on sockets: it dials servers over WebSockets (WSS in production),
+ * dials servers without a certificate over WebRTC Direct, takes relay reservations (`/p2p-circuit`)
+ * and accepts WebRTC connections from other browsers through them (`/webrtc`).
+ */
+import { bootstrap } from '@libp2p/bootstrap'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { webRTC, webRTCDirect } from '@libp2p/webrtc'
+import { webSockets } from '@libp2p/websockets'
+import { DEFAULT_MAX_CONNECTIONS_BROWSER } from '../constants.ts'
+import { commonEncrypters, commonMuxers, commonServices } from './common.ts'
+import type { ConfigInit, PeerRole } from './types.ts'
+import type { Libp2pOptions } from 'libp2p'
+
+export type { ConfigInit, PeerRole, TlsPem, RelayServerLimits, Ports } from './types.ts'
+
+export const DEFAULT_ROLE: PeerRole = 'browser'
+
+export const SUPPORTED_ROLES: readonly PeerRole[] = ['browser']
+
+export function libp2pDefaults (init: ConfigInit = {}): Libp2pOptions<any> {
+  const role = init.role ?? DEFAULT_ROLE
+
+  if (!SUPPORTED_ROLES.includes(role)) {
+    throw new TypeError(`Unknown role "${role}" for a browser peer: browsers can only take the "browser" role`)
+  }
+
+  const options: Libp2pOptions<any> = {
+    addresses: {
+      listen: init.listen ?? [
+        '/p2p-circuit',
+        '/webrtc'
+      ],
+      announce: init.announce ?? []
+    },
+    transports: [
+      webSockets(),
+      webRTC(),
+      webRTCDirect(),
+      circuitRelayTransport()
+    ],
+    connectionEncrypters: commonEncrypters(),
+    streamMuxers: commonMuxers(),
+    peerDiscovery: init.bootstrap != null && init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap })] : [],
+    connectionManager: {
+      maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS_BROWSER
+    },
+    services: commonServices()
+  }
+
+  if (init.allowInsecureWebSockets === true) {
+    // libp2p's browser gater refuses private and loopback addresses, where a development server
+    // runs; the WebSocket transport itself dials ws:// as well as wss://
+    options.connectionGater = {
+      denyDialMultiaddr: async () => false
+    }
+  }
+
+  return options
+}

@@ -1,0 +1,160 @@
+/**
+ * libp2p options for Node.js peers. The browser build swaps this file for `defaults.browser.ts`
+ * through the package.json "browser" field; both export `libp2pDefaults` with the same signature.
+ *
+ * Roles:
+ * - `daemon`: a peer on a laptop or a LAN host. TCP and WebSocket listeners, mDNS discovery,
+ *   optional bootstrap list, circuit relay transport (it can reach and be reached through relays),
+ *   AutoNAT and DCUtR so a relayed connection can become a direct one.
+ * - `server`: a public peer browsers and daemons dial. TCP, WebSocket and (given a certificate)
+ *   secure WebSocket listeners, `announce` addresses, a circuit relay v2 server with limits.
+ */
+import { autoNAT } from '@libp2p/autonat'
+import { bootstrap } from '@libp2p/bootstrap'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
+import { mdns } from '@libp2p/mdns'
+import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import {
+  DEFAULT_INBOUND_CONNECTION_THRESHOLD_DAEMON,
+  DEFAULT_INBOUND_CONNECTION_THRESHOLD_SERVER,
+  DEFAULT_MAX_CONNECTIONS_DAEMON,
+  DEFAULT_MAX_CONNECTIONS_SERVER,
+  DEFAULT_RELAY_DATA_LIMIT,
+  DEFAULT_RELAY_DURATION_LIMIT,
+  DEFAULT_RELAY_MAX_RESERVATIONS
+} from '../constants.ts'
+import { commonEncrypters, commonMuxers, commonServices } from './common.ts'
+import { resolveTls } from './tls.ts'
+import type { ConfigInit, PeerRole } from './types.ts'
+import type { Libp2pOptions } from 'libp2p'
+
+export type { ConfigInit, PeerRole, TlsPem, RelayServerLimits, Ports } from './types.ts'
+
+/**
+ * The role a peer takes when none is given.
+ */
+export const DEFAULT_ROLE: PeerRole = 'daemon'
+
+/**
+ * Which roles this build of docpeer can take.
+ */
+export const SUPPORTED_ROLES: readonly PeerRole[] = ['daemon', 'server']
+
+/**
+ * Builds the libp2p options of a Node.js peer. The result is a plain object: change any part of it
+ * before passing it to `createLibp2p`, or pass `libp2p` overrides to `createPeer`.
+ */
+export function libp2pDefaults (init: ConfigInit = {}): Libp2pOptions<any> {
+  const role = init.role ?? DEFAULT_ROLE
+
+  if (!SUPPORTED_ROLES.includes(role)) {
+    throw new TypeError(`Unknown role "${role}" for a Node.js peer: use one of ${SUPPORTED_ROLES.join(', ')}`)
+  }
+
+  return role === 'server' ? serverOptions(init) : daemonOptions(init)
+}
+
+function daemonOptions (init: ConfigInit): Libp2pOptions<any> {
+  const host = init.host ?? '0.0.0.0'
+  const ports = init.ports ?? {}
+
+  const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
+
+  if (init.mdns ?? true) {
+    peerDiscovery.push(mdns())
+  }
+
+  if (init.bootstrap != null && init.bootstrap.length > 0) {
+    peerDiscovery.push(bootstrap({ list: init.bootstrap }))
+  }
+
+  return {
+    addresses: {
+      listen: init.listen ?? [
+        `/ip4/${host}/tcp/${ports.tcp ?? 0}`,
+        `/ip4/${host}/tcp/${ports.ws ?? 0}/ws`,
+        // take relay reservations on relay servers this peer connects to, so peers that cannot
+        // dial it directly (browsers, peers behind NAT) still can through the relay
+        '/p2p-circuit'
+      ],
+      announce: init.announce ?? []
+    },
+    transports: [
+      tcp(),
+      webSockets(),
+      circuitRelayTransport()
+    ],
+    connectionEncrypters: commonEncrypters(),
+    streamMuxers: commonMuxers(),
+    peerDiscovery,
+    connectionManager: {
+      maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS_DAEMON,
+      inboundConnectionThreshold: init.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD_DAEMON
+    },
+    services: {
+      ...commonServices(),
+      autoNAT: autoNAT(),
+      dcutr: dcutr()
+    }
+  }
+}
+
+function serverOptions (init: ConfigInit): Libp2pOptions<any> {
+  const host = init.host ?? '0.0.0.0'
+  const ports = init.ports ?? {}
+  const relay = init.relay ?? {}
+  const tls = init.tls == null ? undefined : resolveTls(init.tls)
+
+  const listen = init.listen ?? [
+    `/ip4/${host}/tcp/${ports.tcp ?? 0}`,
+    `/ip4/${host}/tcp/${ports.ws ?? 0}/ws`
+  ]
+
+  // with a certificate, WSS gets a listener of its own: browsers on https pages can only dial wss
+  if (init.listen == null && tls != null) {
+    listen.push(`/ip4/${host}/tcp/${ports.wss ?? 0}/tls/ws`)
+  }
+
+  const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
+
+  if (init.mdns ?? false) {
+    peerDiscovery.push(mdns())
+  }
+
+  if (init.bootstrap != null && init.bootstrap.length > 0) {
+    peerDiscovery.push(bootstrap({ list: init.bootstrap }))
+  }
+
+  return {
+    addresses: {
+      listen,
+      announce: init.announce ?? []
+    },
+    transports: [
+      tcp(),
+      webSockets(tls == null ? {} : { https: tls }),
+      circuitRelayTransport()
+    ],
+    connectionEncrypters: commonEncrypters(),
+    streamMuxers: commonMuxers(),
+    peerDiscovery,
+    connectionManager: {
+      maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS_SERVER,
+      inboundConnectionThreshold: init.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD_SERVER
+    },
+    services: {
+      ...commonServices(),
+      autoNAT: autoNAT(),
+      relay: circuitRelayServer({
+        reservations: {
+          maxReservations: relay.maxReservations ?? DEFAULT_RELAY_MAX_RESERVATIONS,
+          defaultDataLimit: relay.dataLimit ?? DEFAULT_RELAY_DATA_LIMIT,
+          defaultDurationLimit: relay.durationLimit ?? DEFAULT_RELAY_DURATION_LIMIT,
+          applyDefaultLimit: relay.applyLimits ?? true
+        }
+      })
+    }
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Protocol ids are built as `/${PROTOCOL_PREFIX}/${name}/${version}`.
+ */
+export const PROTOCOL_PREFIX = 'docpeer'
+
+/**
+ * Default ports of the `docpeer daemon` command, fixed so a daemon's multiaddrs stay the same across
+ * restarts. They sit beside (not on) IPFS's 4001 so docpeer and kubo can run on one host. Library use
+ * (`createPeer`) listens on port 0 unless told otherwise.
+ */
+export const DEFAULT_TCP_PORT = 4101
+export const DEFAULT_WS_PORT = 4102
+export const DEFAULT_WSS_PORT = 4103
+export const DEFAULT_WEBRTC_DIRECT_PORT = 4104
+
+/**
+ * The data directory of the `docpeer` command when `--data-dir` is not given.
+ */
+export const DEFAULT_DATA_DIR = './.docpeer'
+
+/**
+ * Limits of the circuit relay v2 server of the `server` role, chosen for a public server: enough
+ * for browser peers to hold a reservation and run a WebRTC upgrade (SDP and ICE exchange) through
+ * it, not enough to carry their traffic.
+ */
+export const DEFAULT_RELAY_MAX_RESERVATIONS = 128
+export const DEFAULT_RELAY_DATA_LIMIT = 1n << 17n // 128 KiB per relayed connection
+export const DEFAULT_RELAY_DURATION_LIMIT = 2 * 60 * 1000 // 2 minutes per relayed connection
+
+/**
+ * Connection-manager limits per role.
+ */
+export const DEFAULT_MAX_CONNECTIONS_DAEMON = 300
+export const DEFAULT_MAX_CONNECTIONS_SERVER = 1000
+export const DEFAULT_MAX_CONNECTIONS_BROWSER = 100
+/**
+ * Inbound connections accepted per second from one host. libp2p's default of 5 resets the sixth
+ * connection of a busy NAT or of a test that reconnects quickly; 5 per second is kept for the public
+ * server role, where it is a flood guard.
+ */
+export const DEFAULT_INBOUND_CONNECTION_THRESHOLD_DAEMON = 25
+export const DEFAULT_INBOUND_CONNECTION_THRESHOLD_SERVER = 5

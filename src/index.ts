@@ -1,0 +1,28 @@
+/**
+ * @packageDocumentation
+ *
+ * docpeer: a libp2p peer for local-first apps. One call gives a started libp2p node configured for
+ * its environment (a Node.js `daemon` or `server`, or a browser peer), with noise, yamux, identify,
+ * ping and gossipsub, a persistent identity, and automerge-repo sync over libp2p.
+ *
+ * @example
+ * ```ts
+ * import { createPeer } from 'docpeer'
+ *
+ * const peer = await createPeer({ role: 'daemon', dataDir: './.docpeer' })
+ * console.info('peer id', peer.peerId.toString())
+ *
+ * const connection = await peer.dial('/ip4/127.0.0.1/tcp/4101/p2p/12D3KooW...')
+ * console.info('ping', await peer.libp2p.services.ping.ping(connection.remoteAddr), 'ms')
+ *
+ * await peer.stop()
+ * ```
+ */
+export { createPeer, parseMultiaddr } from './peer.ts'
+export type { Docpeer, DocpeerInit } from './peer.ts'
+export { libp2pDefaults, DEFAULT_ROLE, SUPPORTED_ROLES } from './config/defaults.ts'
+export { commonServices, applyOverrides } from './config/common.ts'
+export type { DocpeerServices, Libp2pOverrides } from './config/common.ts'
+export type { ConfigInit, PeerRole, TlsPem, RelayServerLimits, Ports } from './config/types.ts'
+export * from './constants.ts'
+export * from './errors.ts'

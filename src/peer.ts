@@ -1,0 +1,151 @@
+/**
+ * `createPeer()`: a started docpeer node. It opens the data directory, loads or creates the peer's
+ * key, builds the libp2p options of the environment and role, applies the caller's overrides and
+ * starts libp2p.
+ */
+import { InvalidMultiaddrError } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { applyOverrides } from './config/common.ts'
+import { DEFAULT_ROLE, libp2pDefaults } from './config/defaults.ts'
+import { loadIdentity } from './identity.ts'
+import { openDatastore } from './storage.ts'
+import type { DocpeerServices, Libp2pOverrides } from './config/common.ts'
+import type { ConfigInit, PeerRole } from './config/types.ts'
+import type { OpenedDatastore } from './storage.ts'
+import type { AbortOptions, Connection, Libp2p, Logger, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface DocpeerInit extends ConfigInit {
+  /**
+   * Where the peer keeps its key and state: a directory in Node.js, an IndexedDB name prefix in
+   * browsers. Without it everything is in memory and the peer id is new at every start.
+   */
+  dataDir?: string
+
+  /**
+   * Use this key instead of the one in the data directory.
+   */
+  privateKey?: PrivateKey
+
+  /**
+   * Replace parts of the generated libp2p options: top-level keys replace the generated ones,
+   * `services` entries are added or replaced one by one (set one to `undefined` to remove it).
+   */
+  libp2p?: Libp2pOverrides
+}
+
+export interface Docpeer {
+  readonly role: PeerRole
+  readonly peerId: PeerId
+  readonly libp2p: Libp2p<DocpeerServices>
+
+  /**
+   * The data directory, if the peer has one.
+   */
+  readonly dataDir?: string
+
+  /**
+   * Dials a peer by multiaddr (a string or a `Multiaddr`). A malformed string throws
+   * `InvalidMultiaddrError` before anything is dialed.
+   */
+  dial(target: string | Multiaddr, options?: AbortOptions): Promise<Connection>
+
+  /**
+   * Stops libp2p and closes the data directory.
+   */
+  stop(): Promise<void>
+}
+
+/**
+ * Parses a multiaddr typed by a person, with an error that says what is wrong with it.
+ */
+export function parseMultiaddr (input: string | Multiaddr): Multiaddr {
+  if (typeof input !== 'string') {
+    return input
+  }
+
+  const text = input.trim()
+
+  if (!text.startsWith('/')) {
+    throw new InvalidMultiaddrError(`"${input}" is not a multiaddr: a multiaddr starts with "/", e.g. /ip4/127.0.0.1/tcp/4101/p2p/12D3KooW...`)
+  }
+
+  try {
+    return multiaddr(text)
+  } catch (err: any) {
+    throw new InvalidMultiaddrError(`"${input}" is not a valid multiaddr: ${err.message}`)
+  }
+}
+
+class DocpeerNode implements Docpeer {
+  readonly role: PeerRole
+  readonly libp2p: Libp2p<DocpeerServices>
+  readonly dataDir?: string
+  private readonly storage?: OpenedDatastore
+  private readonly log: Logger
+  private stopping?: Promise<void>
+
+  constructor (role: PeerRole, libp2p: Libp2p<DocpeerServices>, storage?: OpenedDatastore, dataDir?: string) {
+    this.role = role
+    this.libp2p = libp2p
+    this.storage = storage
+    this.dataDir = dataDir
+    this.log = libp2p.logger.forComponent('docpeer:peer')
+  }
+
+  get peerId (): PeerId {
+    return this.libp2p.peerId
+  }
+
+  async dial (target: string | Multiaddr, options?: AbortOptions): Promise<Connection> {
+    const ma = parseMultiaddr(target)
+    this.log('dialing %a', ma)
+    return this.libp2p.dial(ma, options)
+  }
+
+  async stop (): Promise<void> {
+    // a second stop() waits for the first instead of stopping twice
+    this.stopping ??= (async () => {
+      await this.libp2p.stop()
+      await this.storage?.close()
+    })()
+
+    await this.stopping
+  }
+}
+
+/**
+ * Creates and starts a docpeer node.
+ *
+ * @example
+ * ```ts
+ * import { createPeer } from 'docpeer'
+ *
+ * const peer = await createPeer({ role: 'daemon', dataDir: './.docpeer' })
+ * console.info(peer.peerId.toString(), peer.libp2p.getMultiaddrs())
+ * await peer.dial('/ip4/192.0.2.7/tcp/4101/p2p/12D3KooW...')
+ * ```
+ */
+export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
+  const role = init.role ?? DEFAULT_ROLE
+  // build the options first: a bad role or TLS file fails before the data directory is touched
+  const defaults = libp2pDefaults({ ...init, role })
+  const storage = init.dataDir == null ? undefined : await openDatastore(init.dataDir)
+
+  try {
+    const privateKey = init.privateKey ?? (storage == null ? undefined : await loadIdentity(storage.datastore, storage.location))
+    const options = applyOverrides({
+      ...defaults,
+      privateKey,
+      datastore: storage?.datastore
+    }, init.libp2p)
+
+    const libp2p = await createLibp2p<DocpeerServices>(options)
+
+    return new DocpeerNode(role, libp2p, storage, init.dataDir)
+  } catch (err) {
+    await storage?.close()
+    throw err
+  }
+}

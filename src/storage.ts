@@ -1,0 +1,52 @@
+/**
+ * Where a Node.js peer keeps its state: one data directory holding a LevelDB datastore (the peer's
+ * key, peer store) and, beside it, what other parts of docpeer store. The browser build swaps this
+ * file for `storage.browser.ts` (IndexedDB).
+ */
+import { mkdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { LevelDatastore } from 'datastore-level'
+import { DataDirError } from './errors.ts'
+import type { Datastore } from 'interface-datastore'
+
+export interface OpenedDatastore {
+  datastore: Datastore
+  /**
+   * Where the datastore lives, for error messages.
+   */
+  location: string
+  close(): Promise<void>
+}
+
+/**
+ * The path of a part of the data directory (`datastore`, `automerge`, `blocks`).
+ */
+export function dataPath (dataDir: string, part: string): string {
+  return join(resolve(dataDir), part)
+}
+
+export async function openDatastore (dataDir: string): Promise<OpenedDatastore> {
+  const location = dataPath(dataDir, 'datastore')
+
+  try {
+    await mkdir(location, { recursive: true })
+  } catch (err: any) {
+    throw new DataDirError(`Cannot create the data directory ${location}: ${err.message}`)
+  }
+
+  const datastore = new LevelDatastore(location)
+
+  try {
+    await datastore.open()
+  } catch (err: any) {
+    const reason = String(err.cause?.message ?? err.message)
+    const hint = /lock/i.test(reason) ? ' (is another docpeer process using this data directory?)' : ''
+    throw new DataDirError(`Cannot open the datastore in ${location}${hint}: ${reason}`)
+  }
+
+  return {
+    datastore,
+    location,
+    close: async () => { await datastore.close() }
+  }
+}
