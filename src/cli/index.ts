@@ -1,3 +1,72 @@
-export async function main (argv: string[]): Promise<number> {
-  return 0
+/**
+ * The `docpeer` command. `main(argv)` runs one command and resolves to its exit code; `bin/docpeer.js`
+ * calls it with the process's arguments. Tests call it directly or spawn the bin.
+ */
+import { InvalidMultiaddrError } from '@libp2p/interface'
+import { daemonCommand } from './commands/daemon.ts'
+import { dialCommand } from './commands/dial.ts'
+import { idCommand } from './commands/id.ts'
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './io.ts'
+import { processIO } from './process-io.ts'
+import { docpeerVersion } from './version.ts'
+import type { CliIO, Command } from './io.ts'
+
+/**
+ * Every command, with the one line `docpeer --help` shows for it.
+ */
+export const COMMANDS: Record<string, { run: Command, summary: string }> = {
+  daemon: { run: daemonCommand, summary: 'run a peer until stopped (npm start runs this)' },
+  dial: { run: dialCommand, summary: 'dial a peer by multiaddr, print its id and ping time' },
+  id: { run: idCommand, summary: 'print the peer id of a data directory' }
+}
+
+function usage (): string {
+  const width = Math.max(...Object.keys(COMMANDS).map(name => name.length))
+  const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(width)}  ${summary}`)
+
+  return `Usage: docpeer <command> [options]
+
+A libp2p peer for local-first apps: automerge-repo sync, helia and OrbitDB on one node.
+
+Commands:
+${lines.join('\n')}
+
+Options:
+  -h, --help     show help (also: docpeer <command> --help)
+  -v, --version  print the version
+
+Logs: DEBUG=docpeer:*,libp2p:* docpeer daemon`
+}
+
+export async function main (argv: string[], io: CliIO = processIO()): Promise<number> {
+  const [name, ...args] = argv
+
+  if (name == null || name === '--help' || name === '-h' || name === 'help') {
+    io.out(usage())
+    return name == null ? EXIT_USAGE : EXIT_OK
+  }
+
+  if (name === '--version' || name === '-v') {
+    io.out(docpeerVersion())
+    return EXIT_OK
+  }
+
+  const command = COMMANDS[name]
+
+  if (command == null) {
+    io.err(`docpeer: unknown command "${name}". Run docpeer --help for the list.`)
+    return EXIT_USAGE
+  }
+
+  try {
+    return await command.run(args, io)
+  } catch (err: any) {
+    if (err instanceof UsageError || err?.name === InvalidMultiaddrError.name) {
+      io.err(`docpeer ${name}: ${String(err.message).replace(/\.$/, '')}. Run docpeer ${name} --help for usage.`)
+      return EXIT_USAGE
+    }
+
+    io.err(`docpeer ${name}: ${err?.message ?? String(err)}`)
+    return EXIT_FAILURE
+  }
 }

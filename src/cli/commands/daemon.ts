@@ -1,0 +1,174 @@
+/**
+ * `docpeer daemon`: a long-running peer on fixed default ports, printing its peer id and addresses
+ * (again when they change) and the peers that connect and disconnect, until SIGINT or SIGTERM.
+ */
+import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WS_PORT, DEFAULT_WSS_PORT } from '../../constants.ts'
+import { createPeer } from '../../peer.ts'
+import { checkMultiaddrs, parseCommandArgs } from '../args.ts'
+import { EXIT_OK, UsageError } from '../io.ts'
+import type { PeerRole } from '../../config/types.ts'
+import type { Docpeer } from '../../peer.ts'
+import type { CliIO } from '../io.ts'
+
+export const DAEMON_HELP = `Usage: docpeer daemon [options]
+
+Runs a peer until SIGINT or SIGTERM. Prints its peer id, then one dialable multiaddr per line (again
+whenever they change), and a line for every peer that connects or disconnects.
+
+Options:
+  --role daemon|server  daemon: TCP + WebSocket, mDNS LAN discovery (default)
+                        server: TCP + WebSocket (+ WSS with --tls-*), circuit relay v2 server
+  --listen MA           listen address, repeatable; replaces the default listeners
+                        (defaults: /ip4/0.0.0.0/tcp/${DEFAULT_TCP_PORT}, /ip4/0.0.0.0/tcp/${DEFAULT_WS_PORT}/ws,
+                        and /ip4/0.0.0.0/tcp/${DEFAULT_WSS_PORT}/tls/ws for a server with a certificate)
+  --host IP             host of the default listeners (default 0.0.0.0)
+  --announce MA         address to announce instead of the listen addresses, repeatable
+  --bootstrap MA        peer to dial at start and keep redialing, repeatable
+  --data-dir DIR        where the key and data live (default ${DEFAULT_DATA_DIR})
+  --tls-cert FILE       PEM certificate for the WSS listener (server role)
+  --tls-key FILE        PEM private key for the WSS listener (server role)
+  --no-mdns             turn LAN discovery off
+  --json                print JSON lines instead of text
+  -h, --help            show this help`
+
+const ROLES: readonly PeerRole[] = ['daemon', 'server']
+
+
+export async function daemonCommand (args: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(args, {
+    role: { type: 'string' },
+    listen: { type: 'string', multiple: true },
+    host: { type: 'string' },
+    announce: { type: 'string', multiple: true },
+    bootstrap: { type: 'string', multiple: true },
+    'data-dir': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    mdns: { type: 'boolean' },
+    json: { type: 'boolean' }
+  })
+
+  if (values.help === true) {
+    io.out(DAEMON_HELP)
+    return EXIT_OK
+  }
+
+  const role = (values.role ?? 'daemon') as PeerRole
+
+  if (!ROLES.includes(role)) {
+    throw new UsageError(`--role must be one of ${ROLES.join(', ')}, got "${role}"`)
+  }
+
+  const tlsCert = values['tls-cert'] as string | undefined
+  const tlsKey = values['tls-key'] as string | undefined
+
+  if ((tlsCert == null) !== (tlsKey == null)) {
+    throw new UsageError('--tls-cert and --tls-key go together')
+  }
+
+  if (tlsCert != null && role !== 'server') {
+    throw new UsageError('--tls-cert and --tls-key need --role server')
+  }
+
+  const json = values.json === true
+  const peer = await createPeer({
+    role,
+    dataDir: String(values['data-dir'] ?? DEFAULT_DATA_DIR),
+    listen: checkMultiaddrs('listen', values.listen as string[] | undefined),
+    host: values.host as string | undefined,
+    ports: { tcp: DEFAULT_TCP_PORT, ws: DEFAULT_WS_PORT, wss: DEFAULT_WSS_PORT },
+    announce: checkMultiaddrs('announce', values.announce as string[] | undefined),
+    bootstrap: checkMultiaddrs('bootstrap', values.bootstrap as string[] | undefined),
+    mdns: values.mdns as boolean | undefined,
+    tls: tlsCert != null && tlsKey != null ? { cert: tlsCert, key: tlsKey } : undefined
+  })
+
+  const report = reporter(io, json)
+  report.started(peer)
+
+  const onAddresses = (): void => { report.addresses(peer) }
+  const onOpen = (evt: CustomEvent<any>): void => { report.connection('connect', evt.detail.remotePeer.toString(), evt.detail.remoteAddr.toString()) }
+  const onClose = (evt: CustomEvent<any>): void => { report.connection('disconnect', evt.detail.remotePeer.toString(), evt.detail.remoteAddr.toString()) }
+
+  peer.libp2p.addEventListener('self:peer:update', onAddresses)
+  peer.libp2p.addEventListener('connection:open', onOpen)
+  peer.libp2p.addEventListener('connection:close', onClose)
+
+  if (!io.signal.aborted) {
+    await new Promise(resolve => io.signal.addEventListener('abort', resolve, { once: true }))
+  }
+
+  peer.libp2p.removeEventListener('self:peer:update', onAddresses)
+  peer.libp2p.removeEventListener('connection:open', onOpen)
+  peer.libp2p.removeEventListener('connection:close', onClose)
+
+  report.stopping()
+  await peer.stop()
+  return EXIT_OK
+}
+
+interface Reporter {
+  started(peer: Docpeer): void
+  addresses(peer: Docpeer): void
+  connection(event: 'connect' | 'disconnect', peerId: string, remoteAddr: string): void
+  stopping(): void
+}
+
+/**
+ * Prints what the daemon does, as text or JSON lines. Addresses are printed only when the set
+ * changes: libp2p emits `self:peer:update` for protocol and metadata changes too.
+ */
+function reporter (io: CliIO, json: boolean): Reporter {
+  let printed = ''
+  const multiaddrsOf = (peer: Docpeer): string[] => peer.libp2p.getMultiaddrs().map(ma => ma.toString())
+
+  return {
+    started (peer) {
+      const multiaddrs = multiaddrsOf(peer)
+      printed = multiaddrs.join('\n')
+
+      if (json) {
+        io.out(JSON.stringify({ event: 'started', role: peer.role, peerId: peer.peerId.toString(), multiaddrs }))
+        return
+      }
+
+      io.out(`docpeer ${peer.role} started, peer id ${peer.peerId.toString()}`)
+      io.out('listening on:')
+      multiaddrs.forEach(ma => { io.out(ma) })
+    },
+    addresses (peer) {
+      const multiaddrs = multiaddrsOf(peer)
+      const current = multiaddrs.join('\n')
+
+      if (current === printed) {
+        return
+      }
+
+      printed = current
+
+      if (json) {
+        io.out(JSON.stringify({ event: 'addresses', multiaddrs }))
+        return
+      }
+
+      io.out('addresses changed, now listening on:')
+      multiaddrs.forEach(ma => { io.out(ma) })
+    },
+    connection (event, peerId, remoteAddr) {
+      if (json) {
+        io.out(JSON.stringify({ event, peerId, remoteAddr }))
+        return
+      }
+
+      io.out(`${event === 'connect' ? 'connected' : 'disconnected'} ${peerId} ${remoteAddr}`)
+    },
+    stopping () {
+      if (json) {
+        io.out(JSON.stringify({ event: 'stopping' }))
+        return
+      }
+
+      io.out('stopping')
+    }
+  }
+}

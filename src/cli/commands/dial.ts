@@ -1,0 +1,83 @@
+/**
+ * `docpeer dial <multiaddr>`: a short-lived peer (new identity, no listener, no discovery) dials a
+ * peer, prints who answered, over which address and the ping round trip, and stops.
+ */
+import { createPeer, parseMultiaddr } from '../../peer.ts'
+import { parseCommandArgs, parseSeconds } from '../args.ts'
+import { EXIT_FAILURE, EXIT_OK, UsageError } from '../io.ts'
+import type { CliIO } from '../io.ts'
+
+const DEFAULT_DIAL_TIMEOUT = 10_000
+
+export const DIAL_HELP = `Usage: docpeer dial <multiaddr> [--timeout S] [--json]
+
+Starts a short-lived peer, dials <multiaddr>, prints the remote peer id, the connection's remote
+address and a ping round-trip time, then stops. It does not listen and uses a fresh identity, so it
+never collides with a daemon running on the same host.
+
+Options:
+  --timeout S   give up after S seconds (default ${DEFAULT_DIAL_TIMEOUT / 1000})
+  --json        print one JSON object
+  -h, --help    show this help
+
+Exit codes: 0 connected, 1 unreachable or timed out, 2 malformed multiaddr or options.`
+
+export async function dialCommand (args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, {
+    timeout: { type: 'string' },
+    json: { type: 'boolean' }
+  }, true)
+
+  if (values.help === true) {
+    io.out(DIAL_HELP)
+    return EXIT_OK
+  }
+
+  if (positionals.length !== 1) {
+    throw new UsageError(`dial takes exactly one multiaddr, got ${positionals.length}`)
+  }
+
+  let target
+  try {
+    target = parseMultiaddr(positionals[0])
+  } catch (err: any) {
+    throw new UsageError(err.message)
+  }
+
+  const timeout = parseSeconds('timeout', values.timeout as string | undefined, DEFAULT_DIAL_TIMEOUT)
+  const signal = AbortSignal.any([AbortSignal.timeout(timeout), io.signal])
+  const peer = await createPeer({ listen: [], mdns: false })
+
+  try {
+    const connection = await peer.dial(target, { signal })
+    const rtt = await peer.libp2p.services.ping.ping(connection.remotePeer, { signal })
+
+    if (values.json === true) {
+      io.out(JSON.stringify({ peerId: connection.remotePeer.toString(), remoteAddr: connection.remoteAddr.toString(), rtt }))
+    } else {
+      io.out(`peer ${connection.remotePeer.toString()}`)
+      io.out(`address ${connection.remoteAddr.toString()}`)
+      io.out(`ping ${rtt} ms`)
+    }
+
+    return EXIT_OK
+  } catch (err: any) {
+    const reason = signal.aborted && io.signal.aborted === false
+      ? `timed out after ${timeout / 1000} s`
+      : describeDialError(err)
+    io.err(`docpeer dial: cannot reach ${target.toString()}: ${reason}`)
+    return EXIT_FAILURE
+  } finally {
+    await peer.stop()
+  }
+}
+
+/**
+ * libp2p wraps each address's failure in an AggregateError; the first cause says the most.
+ */
+function describeDialError (err: any): string {
+  const causes: any[] = err?.errors ?? []
+  const first = causes.find(cause => cause?.message != null)
+  const detail = first != null && first.message !== err.message ? `: ${first.message}` : ''
+  return `${err?.name ?? 'Error'}: ${err?.message ?? String(err)}${detail}`
+}

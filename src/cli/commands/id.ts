@@ -1,0 +1,41 @@
+/**
+ * `docpeer id`: prints the peer id kept in a data directory, creating the directory and the key
+ * when they do not exist. libp2p is not started.
+ */
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { DEFAULT_DATA_DIR } from '../../constants.ts'
+import { loadIdentity } from '../../identity.ts'
+import { openDatastore } from '../../storage.ts'
+import { parseCommandArgs } from '../args.ts'
+import { EXIT_OK } from '../io.ts'
+import type { CliIO } from '../io.ts'
+
+export const ID_HELP = `Usage: docpeer id [--data-dir DIR]
+
+Prints the peer id stored in a data directory (creating the directory and a new key if there are none).
+
+Options:
+  --data-dir DIR   data directory (default ${DEFAULT_DATA_DIR})
+  -h, --help       show this help`
+
+export async function idCommand (args: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(args, {
+    'data-dir': { type: 'string' }
+  })
+
+  if (values.help === true) {
+    io.out(ID_HELP)
+    return EXIT_OK
+  }
+
+  const storage = await openDatastore(String(values['data-dir'] ?? DEFAULT_DATA_DIR))
+
+  try {
+    const key = await loadIdentity(storage.datastore, storage.location)
+    io.out(peerIdFromPrivateKey(key).toString())
+  } finally {
+    await storage.close()
+  }
+
+  return EXIT_OK
+}
