@@ -8,10 +8,12 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { applyOverrides } from './config/common.ts'
 import { DEFAULT_ROLE, libp2pDefaults } from './config/defaults.ts'
+import { dialDiscoveredPeers } from './discovery-dialer.ts'
 import { loadIdentity } from './identity.ts'
 import { openDatastore } from './storage.ts'
 import type { DocpeerServices, Libp2pOverrides } from './config/common.ts'
 import type { ConfigInit, PeerRole } from './config/types.ts'
+import type { DocpeerHelia, HeliaOptions, StartedHelia } from './helia/index.ts'
 import type { OpenedDatastore } from './storage.ts'
 import type { AbortOptions, Connection, Libp2p, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -29,6 +31,23 @@ export interface DocpeerInit extends ConfigInit {
   privateKey?: PrivateKey
 
   /**
+   * Run helia (IPFS blocks over bitswap; what OrbitDB runs on) on this peer's libp2p node. Blocks are
+   * kept in the data directory (IndexedDB in browsers), in memory without one. helia is only
+   * imported when asked for.
+   *
+   * @default false
+   */
+  helia?: boolean | HeliaOptions
+
+  /**
+   * Dial the peers that discovery (mDNS, bootstrap, pubsub discovery) finds. libp2p itself only
+   * records them.
+   *
+   * @default true
+   */
+  dialDiscovered?: boolean
+
+  /**
    * Replace parts of the generated libp2p options: top-level keys replace the generated ones,
    * `services` entries are added or replaced one by one (set one to `undefined` to remove it).
    */
@@ -39,6 +58,11 @@ export interface Docpeer {
   readonly role: PeerRole
   readonly peerId: PeerId
   readonly libp2p: Libp2p<DocpeerServices>
+
+  /**
+   * The helia node, when `helia` was asked for; `helia.libp2p` is `libp2p`.
+   */
+  readonly helia?: DocpeerHelia
 
   /**
    * The data directory, if the peer has one.
@@ -82,16 +106,28 @@ class DocpeerNode implements Docpeer {
   readonly role: PeerRole
   readonly libp2p: Libp2p<DocpeerServices>
   readonly dataDir?: string
+  readonly helia?: DocpeerHelia
   private readonly storage?: OpenedDatastore
+  private readonly startedHelia?: StartedHelia
   private readonly log: Logger
   private stopping?: Promise<void>
+  private readonly cleanups: Array<() => void> = []
 
-  constructor (role: PeerRole, libp2p: Libp2p<DocpeerServices>, storage?: OpenedDatastore, dataDir?: string) {
+  constructor (role: PeerRole, libp2p: Libp2p<DocpeerServices>, storage?: OpenedDatastore, dataDir?: string, helia?: StartedHelia) {
     this.role = role
+    this.helia = helia?.helia
+    this.startedHelia = helia
     this.libp2p = libp2p
     this.storage = storage
     this.dataDir = dataDir
     this.log = libp2p.logger.forComponent('docpeer:peer')
+  }
+
+  /**
+   * Registers something to undo when the peer stops, before libp2p stops.
+   */
+  onStop (cleanup: () => void): void {
+    this.cleanups.push(cleanup)
   }
 
   get peerId (): PeerId {
@@ -107,7 +143,9 @@ class DocpeerNode implements Docpeer {
   async stop (): Promise<void> {
     // a second stop() waits for the first instead of stopping twice
     this.stopping ??= (async () => {
-      await this.libp2p.stop()
+      this.cleanups.splice(0).forEach(cleanup => { cleanup() })
+      // helia stops its libp2p node itself, then its blockstore
+      await (this.startedHelia?.stop() ?? this.libp2p.stop())
       await this.storage?.close()
     })()
 
@@ -141,9 +179,31 @@ export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
       datastore: storage?.datastore
     }, init.libp2p)
 
-    const libp2p = await createLibp2p<DocpeerServices>(options)
+    let libp2p: Libp2p<DocpeerServices>
+    let helia: StartedHelia | undefined
 
-    return new DocpeerNode(role, libp2p, storage, init.dataDir)
+    if (init.helia != null && init.helia !== false) {
+      // helia 7 creates the libp2p node from options; imported here so other peers never load it
+      const { startHelia } = await import('./helia/index.ts')
+      helia = await startHelia(options, {
+        dataDir: init.dataDir,
+        datastore: storage?.datastore,
+        options: init.helia === true ? {} : init.helia
+      })
+      libp2p = helia.libp2p
+    } else {
+      libp2p = await createLibp2p<DocpeerServices>(options)
+    }
+
+    const peer = new DocpeerNode(role, libp2p, storage, init.dataDir, helia)
+
+    if (init.dialDiscovered ?? true) {
+      peer.onStop(dialDiscoveredPeers(libp2p, {
+        maxConnections: options.connectionManager?.maxConnections ?? Infinity
+      }))
+    }
+
+    return peer
   } catch (err) {
     await storage?.close()
     throw err

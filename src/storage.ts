@@ -37,11 +37,16 @@ export async function openDatastore (dataDir: string): Promise<OpenedDatastore> 
   const datastore = new LevelDatastore(location)
 
   try {
+    // open the Level database directly: datastore-level's own open() flattens the error to a
+    // string and loses the cause that tells a held lock apart from a corrupt database
+    await datastore.db.open({ createIfMissing: true, compression: false })
     await datastore.open()
   } catch (err: any) {
+    const inUse = err.cause?.code === 'LEVEL_LOCKED'
     const reason = String(err.cause?.message ?? err.message)
-    const hint = /lock/i.test(reason) ? ' (is another docpeer process using this data directory?)' : ''
-    throw new DataDirError(`Cannot open the datastore in ${location}${hint}: ${reason}`)
+    throw new DataDirError(inUse
+      ? `The data directory ${location} is in use by another docpeer process (${reason})`
+      : `Cannot open the datastore in ${location}: ${reason}`)
   }
 
   return {

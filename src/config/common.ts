@@ -7,11 +7,18 @@ import { identify, identifyPush } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
 import { ping } from '@libp2p/ping'
 import { yamux } from '@libp2p/yamux'
+import { KEEP_ALIVE } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify, IdentifyPush } from '@libp2p/identify'
 import type { ConnectionEncrypter, PeerId, PrivateKey, ServiceMap, StreamMuxerFactory, Upgrader, ComponentLogger } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 import type { Libp2pOptions, ServiceFactoryMap } from 'libp2p'
+
+/**
+ * Bootstrap peers are tagged with a `keep-alive` prefixed tag: libp2p redials peers carrying one
+ * when their connection drops and, from the peer store, after a restart.
+ */
+export const BOOTSTRAP_TAG = `${KEEP_ALIVE}-docpeer-bootstrap`
 
 /**
  * The services every docpeer node carries.

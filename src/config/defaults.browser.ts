@@ -9,11 +9,11 @@ import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { webRTC, webRTCDirect } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { DEFAULT_MAX_CONNECTIONS_BROWSER } from '../constants.ts'
-import { commonEncrypters, commonMuxers, commonServices } from './common.ts'
+import { BOOTSTRAP_TAG, commonEncrypters, commonMuxers, commonServices } from './common.ts'
 import type { ConfigInit, PeerRole } from './types.ts'
 import type { Libp2pOptions } from 'libp2p'
 
-export type { ConfigInit, PeerRole, TlsPem, RelayServerLimits, Ports } from './types.ts'
+export type { ConfigInit, PeerRole, TlsPem, RelayServerLimits, Ports, IceServer } from './types.ts'
 
 export const DEFAULT_ROLE: PeerRole = 'browser'
 
@@ -26,6 +26,9 @@ export function libp2pDefaults (init: ConfigInit = {}): Libp2pOptions<any> {
     throw new TypeError(`Unknown role "${role}" for a browser peer: browsers can only take the "browser" role`)
   }
 
+  // without iceServers libp2p uses its public STUN servers, which a browser behind NAT needs
+  const rtcConfiguration = init.iceServers == null ? undefined : { iceServers: init.iceServers }
+
   const options: Libp2pOptions<any> = {
     addresses: {
       listen: init.listen ?? [
@@ -36,13 +39,13 @@ export function libp2pDefaults (init: ConfigInit = {}): Libp2pOptions<any> {
     },
     transports: [
       webSockets(),
-      webRTC(),
-      webRTCDirect(),
+      webRTC({ rtcConfiguration }),
+      webRTCDirect({ rtcConfiguration }),
       circuitRelayTransport()
     ],
     connectionEncrypters: commonEncrypters(),
     streamMuxers: commonMuxers(),
-    peerDiscovery: init.bootstrap != null && init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap })] : [],
+    peerDiscovery: init.bootstrap != null && init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap, tagName: BOOTSTRAP_TAG })] : [],
     connectionManager: {
       maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS_BROWSER
     },

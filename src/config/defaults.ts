@@ -6,8 +6,9 @@
  * - `daemon`: a peer on a laptop or a LAN host. TCP and WebSocket listeners, mDNS discovery,
  *   optional bootstrap list, circuit relay transport (it can reach and be reached through relays),
  *   AutoNAT and DCUtR so a relayed connection can become a direct one.
- * - `server`: a public peer browsers and daemons dial. TCP, WebSocket and (given a certificate)
- *   secure WebSocket listeners, `announce` addresses, a circuit relay v2 server with limits.
+ * - `server`: a public peer browsers and daemons dial. TCP, WebSocket, WebRTC Direct (UDP, for
+ *   browsers when there is no certificate) and (given a certificate) secure WebSocket listeners,
+ *   `announce` addresses, a circuit relay v2 server with limits.
  */
 import { autoNAT } from '@libp2p/autonat'
 import { bootstrap } from '@libp2p/bootstrap'
@@ -15,6 +16,7 @@ import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay
 import { dcutr } from '@libp2p/dcutr'
 import { mdns } from '@libp2p/mdns'
 import { tcp } from '@libp2p/tcp'
+import { webRTCDirect } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import {
   DEFAULT_INBOUND_CONNECTION_THRESHOLD_DAEMON,
@@ -25,12 +27,12 @@ import {
   DEFAULT_RELAY_DURATION_LIMIT,
   DEFAULT_RELAY_MAX_RESERVATIONS
 } from '../constants.ts'
-import { commonEncrypters, commonMuxers, commonServices } from './common.ts'
+import { BOOTSTRAP_TAG, commonEncrypters, commonMuxers, commonServices } from './common.ts'
 import { resolveTls } from './tls.ts'
 import type { ConfigInit, PeerRole } from './types.ts'
 import type { Libp2pOptions } from 'libp2p'
 
-export type { ConfigInit, PeerRole, TlsPem, RelayServerLimits, Ports } from './types.ts'
+export type { ConfigInit, PeerRole, TlsPem, RelayServerLimits, Ports, IceServer } from './types.ts'
 
 /**
  * The role a peer takes when none is given.
@@ -67,7 +69,7 @@ function daemonOptions (init: ConfigInit): Libp2pOptions<any> {
   }
 
   if (init.bootstrap != null && init.bootstrap.length > 0) {
-    peerDiscovery.push(bootstrap({ list: init.bootstrap }))
+    peerDiscovery.push(bootstrap({ list: init.bootstrap, tagName: BOOTSTRAP_TAG }))
   }
 
   return {
@@ -109,7 +111,9 @@ function serverOptions (init: ConfigInit): Libp2pOptions<any> {
 
   const listen = init.listen ?? [
     `/ip4/${host}/tcp/${ports.tcp ?? 0}`,
-    `/ip4/${host}/tcp/${ports.ws ?? 0}/ws`
+    `/ip4/${host}/tcp/${ports.ws ?? 0}/ws`,
+    // browsers dial this with the certificate hash in the multiaddr: no TLS certificate needed
+    `/ip4/${host}/udp/${ports.webrtcDirect ?? 0}/webrtc-direct`
   ]
 
   // with a certificate, WSS gets a listener of its own: browsers on https pages can only dial wss
@@ -124,7 +128,7 @@ function serverOptions (init: ConfigInit): Libp2pOptions<any> {
   }
 
   if (init.bootstrap != null && init.bootstrap.length > 0) {
-    peerDiscovery.push(bootstrap({ list: init.bootstrap }))
+    peerDiscovery.push(bootstrap({ list: init.bootstrap, tagName: BOOTSTRAP_TAG }))
   }
 
   return {
@@ -135,6 +139,10 @@ function serverOptions (init: ConfigInit): Libp2pOptions<any> {
     transports: [
       tcp(),
       webSockets(tls == null ? {} : { https: tls }),
+      webRTCDirect({
+        // libp2p's default is public STUN servers: a server dialed at a known address needs none
+        rtcConfiguration: { iceServers: init.iceServers ?? [] }
+      }),
       circuitRelayTransport()
     ],
     connectionEncrypters: commonEncrypters(),

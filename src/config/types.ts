@@ -59,6 +59,15 @@ export interface Ports {
   webrtcDirect?: number
 }
 
+/**
+ * A STUN or TURN server of WebRTC connections (the DOM's `RTCIceServer`).
+ */
+export interface IceServer {
+  urls: string | string[]
+  username?: string
+  credential?: string
+}
+
 export interface ConfigInit {
   /**
    * @default 'daemon' in Node.js, 'browser' in browsers
@@ -133,4 +142,13 @@ export interface ConfigInit {
    * @default false
    */
   allowInsecureWebSockets?: boolean
+
+  /**
+   * STUN/TURN servers of WebRTC connections: a browser's `/webrtc` and `/webrtc-direct` dials, a
+   * server's `/webrtc-direct` listener. Tests pass `[]` so nothing leaves the machine.
+   *
+   * @default libp2p's public STUN servers in browsers; none for a server (it is dialed at its
+   * announced address, and has no address of its own to discover)
+   */
+  iceServers?: IceServer[]
 }
