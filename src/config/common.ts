@@ -66,7 +66,9 @@ export function commonServices (): ServiceFactoryMap<DocpeerServices> {
  * the generated ones; `services` is merged one service deep, so a caller can add or replace a single
  * service (or remove one by setting it to `undefined`).
  */
-export type Libp2pOverrides = Partial<Libp2pOptions<any>>
+export type Libp2pOverrides = Omit<Partial<Libp2pOptions<any>>, 'services'> & {
+  services?: Record<string, ((components: any) => unknown) | undefined>
+}
 
 export function applyOverrides (options: Libp2pOptions<any>, overrides: Libp2pOverrides = {}): Libp2pOptions<any> {
   const { services, ...rest } = overrides

@@ -1,0 +1,124 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { expect } from 'aegir/chai'
+import { nodeVersionProblem } from '../src/cli/node-version.ts'
+import { runCli, startCli } from './fixtures/cli.ts'
+import type { RunningDaemon } from './fixtures/cli.ts'
+
+const LOOPBACK_LISTEN = ['--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--no-mdns']
+
+describe('docpeer command', () => {
+  let dir: string
+  const daemons: RunningDaemon[] = []
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'docpeer-cli-'))
+  })
+
+  afterEach(async () => {
+    await Promise.all(daemons.splice(0).map(async daemon => daemon.stop('SIGKILL')))
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('runs a daemon that a dial reaches, and stops it with SIGINT, exit 0', async () => {
+    const daemon = startCli(['daemon', '--data-dir', dir, ...LOOPBACK_LISTEN])
+    daemons.push(daemon)
+
+    const idLine = await daemon.waitFor(/peer id /)
+    const peerId = idLine.split('peer id ')[1].trim()
+    const tcpAddr = await daemon.waitFor(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//)
+    expect(tcpAddr).to.include(peerId)
+
+    const dial = await runCli(['dial', tcpAddr])
+    expect(dial.code, dial.stderr).to.equal(0)
+    expect(dial.stdout).to.include(`peer ${peerId}`)
+    expect(dial.stdout).to.match(/address \/ip4\/127\.0\.0\.1\/tcp\/\d+/)
+    expect(dial.stdout).to.match(/ping \d+ ms/)
+
+    // the daemon logs the dialer connecting
+    await daemon.waitFor(/^connected 12D3KooW/)
+
+    expect(await daemon.stop('SIGINT')).to.equal(0)
+    expect(daemon.output()).to.include('stopping')
+  })
+
+  it('stops on SIGTERM with exit 0 and prints JSON lines with --json', async () => {
+    const daemon = startCli(['daemon', '--data-dir', dir, '--json', ...LOOPBACK_LISTEN])
+    daemons.push(daemon)
+
+    const started = JSON.parse(await daemon.waitFor(/"event":"started"/))
+    expect(started.peerId).to.match(/^12D3KooW/)
+    expect(started.multiaddrs).to.be.an('array').with.length.at.least(2)
+
+    expect(await daemon.stop('SIGTERM')).to.equal(0)
+  })
+
+  it('keeps the daemon\'s peer id across restarts, the same one `docpeer id` prints', async () => {
+    const id = await runCli(['id', '--data-dir', dir])
+    expect(id.code, id.stderr).to.equal(0)
+    const peerId = id.stdout.trim()
+    expect(peerId).to.match(/^12D3KooW/)
+
+    const daemon = startCli(['daemon', '--data-dir', dir, ...LOOPBACK_LISTEN])
+    daemons.push(daemon)
+    expect(await daemon.waitFor(/peer id /)).to.include(peerId)
+  })
+
+  it('exits 2 with a clear message on a malformed multiaddr', async () => {
+    const result = await runCli(['dial', 'not-a-multiaddr'])
+    expect(result.code).to.equal(2)
+    expect(result.stderr).to.include('not a multiaddr')
+
+    const badIp = await runCli(['dial', '/ip4/300.1.1.1/tcp/1'])
+    expect(badIp.code).to.equal(2)
+    expect(badIp.stderr).to.include('300.1.1.1')
+
+    const badListen = await runCli(['daemon', '--data-dir', dir, '--listen', 'tcp:4101'])
+    expect(badListen.code).to.equal(2)
+    expect(badListen.stderr).to.include('--listen')
+  })
+
+  it('exits 1 with the reason when the peer is unreachable', async () => {
+    const result = await runCli(['dial', '/ip4/127.0.0.1/tcp/1', '--timeout', '5'])
+    expect(result.code).to.equal(1)
+    expect(result.stderr).to.include('cannot reach /ip4/127.0.0.1/tcp/1')
+    expect(result.stderr).to.include('ECONNREFUSED')
+  })
+
+  it('exits 2 on unknown commands and options, and prints help', async () => {
+    expect((await runCli(['frobnicate'])).code).to.equal(2)
+    expect((await runCli(['daemon', '--no-such-option'])).code).to.equal(2)
+    expect((await runCli(['daemon', '--role', 'browser'])).code).to.equal(2)
+    expect((await runCli(['daemon', '--tls-cert', 'x.pem'])).code).to.equal(2)
+
+    const help = await runCli(['--help'])
+    expect(help.code).to.equal(0)
+    expect(help.stdout).to.include('daemon').and.to.include('dial').and.to.include('id')
+
+    for (const command of ['daemon', 'dial', 'id']) {
+      const commandHelp = await runCli([command, '--help'])
+      expect(commandHelp.code).to.equal(0)
+      expect(commandHelp.stdout).to.include(`Usage: docpeer ${command}`)
+    }
+
+    const version = await runCli(['--version'])
+    expect(version.stdout.trim()).to.match(/^\d+\.\d+\.\d+/)
+  })
+
+  it('exits 1 with a clear message when the data directory is in use', async () => {
+    const daemon = startCli(['daemon', '--data-dir', dir, ...LOOPBACK_LISTEN])
+    daemons.push(daemon)
+    await daemon.waitFor(/peer id /)
+
+    const second = await runCli(['daemon', '--data-dir', dir, ...LOOPBACK_LISTEN])
+    expect(second.code).to.equal(1)
+    expect(second.stderr).to.include('in use by another docpeer process')
+  })
+
+  it('names the Node.js version it needs when it runs on an older one', () => {
+    expect(nodeVersionProblem('20.20.2')).to.include('>= 22').and.to.include('found 20.20.2')
+    expect(nodeVersionProblem('22.0.0')).to.be.undefined()
+    expect(nodeVersionProblem('24.1.0')).to.be.undefined()
+  })
+})
