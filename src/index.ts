@@ -24,5 +24,6 @@ export { libp2pDefaults, DEFAULT_ROLE, SUPPORTED_ROLES } from './config/defaults
 export { commonServices, applyOverrides } from './config/common.ts'
 export type { DocpeerServices, Libp2pOverrides } from './config/common.ts'
 export type { ConfigInit, PeerRole, TlsPem, RelayServerLimits, Ports, IceServer } from './config/types.ts'
+export * from './sync/index.ts'
 export * from './constants.ts'
 export * from './errors.ts'

@@ -1,0 +1,63 @@
+/* eslint-env mocha */
+import { expect } from 'aegir/chai'
+import { createSyncPeer, nextEvent, stopSyncPeers, waitFor } from './fixtures/sync-nodes.ts'
+import type { SyncPeer } from './fixtures/sync-nodes.ts'
+
+interface TestDoc {
+  text?: string
+  count?: number
+}
+
+describe('sync: two peers over libp2p', () => {
+  let peers: SyncPeer[] = []
+
+  afterEach(async () => {
+    await stopSyncPeers(peers)
+    peers = []
+  })
+
+  it('syncs a document both ways between two Repos', async () => {
+    const alice = await createSyncPeer('alice')
+    const bob = await createSyncPeer('bob')
+    peers = [alice, bob]
+
+    const aliceUp = nextEvent(alice.adapter, 'peer-candidate')
+    const bobUp = nextEvent(bob.adapter, 'peer-candidate')
+    await alice.node.dial(bob.node.getMultiaddrs()[0])
+    expect((await aliceUp).peerId).to.equal('bob')
+    expect((await bobUp).peerId).to.equal('alice')
+
+    const handle = alice.repo!.create<TestDoc>({ text: 'hello' })
+    const bobHandle = await bob.repo!.find<TestDoc>(handle.url)
+    expect(bobHandle.doc().text).to.equal('hello')
+
+    bobHandle.change(d => { d.count = 1 })
+    await waitFor(() => handle.doc().count === 1, 10_000, 'alice to see bob\'s change')
+
+    handle.change(d => { d.text = 'bye' })
+    await waitFor(() => bobHandle.doc().text === 'bye', 10_000, 'bob to see alice\'s change')
+  })
+
+  it('emits peer-disconnected on both sides when one side disconnects', async () => {
+    const alice = await createSyncPeer('alice', { repo: false })
+    const bob = await createSyncPeer('bob', { repo: false })
+    peers = [alice, bob]
+
+    alice.adapter.connect('alice' as any)
+    bob.adapter.connect('bob' as any)
+    const up = Promise.all([nextEvent(alice.adapter, 'peer-candidate'), nextEvent(bob.adapter, 'peer-candidate')])
+    await alice.node.dial(bob.node.getMultiaddrs()[0])
+    await up
+
+    const down = Promise.all([nextEvent(alice.adapter, 'peer-disconnected'), nextEvent(bob.adapter, 'peer-disconnected')])
+    alice.adapter.disconnect()
+    const [a, b] = await down
+    expect(a.peerId).to.equal('bob')
+    expect(b.peerId).to.equal('alice')
+
+    // and back
+    const again = Promise.all([nextEvent(alice.adapter, 'peer-candidate'), nextEvent(bob.adapter, 'peer-candidate')])
+    alice.adapter.connect('alice' as any)
+    await again
+  })
+})
