@@ -40,3 +40,17 @@ export const DEFAULT_MAX_CONNECTIONS_BROWSER = 100
  */
 export const DEFAULT_INBOUND_CONNECTION_THRESHOLD_DAEMON = 25
 export const DEFAULT_INBOUND_CONNECTION_THRESHOLD_SERVER = 5
+
+/**
+ * Gossipsub topic on which browser peers announce their `/p2p-circuit/webrtc` addresses (pubsub
+ * peer discovery), so pages connected to the same server find each other and connect over WebRTC.
+ * The server role subscribes to it so it forwards the announcements. Its own topic, not libp2p's
+ * global `_peer-discovery._p2p._pubsub`, so docpeer pages only dial docpeer pages.
+ */
+export const DEFAULT_DISCOVERY_TOPIC = 'docpeer._peer-discovery._p2p._pubsub'
+
+/**
+ * How often a browser peer announces its addresses on the discovery topic, in ms. libp2p's default
+ * (10 s) makes a newly opened tab wait that long for the others.
+ */
+export const DEFAULT_DISCOVERY_INTERVAL = 5_000

@@ -38,7 +38,7 @@ describe('libp2p options per environment', () => {
     const plain = nodeConfig.libp2pDefaults({ role: 'server', relay: { maxReservations: 7 } })
     expect(Object.keys(plain.services ?? {})).to.include.members([...COMMON_SERVICES, 'relay', 'autoNAT'])
     expect(plain.addresses?.listen?.some(ma => ma.includes('/tls/ws'))).to.be.false()
-    expect(plain.peerDiscovery, 'no mDNS on a server by default').to.have.lengthOf(0)
+    expect(plain.peerDiscovery, 'no mDNS on a server by default, only pubsub discovery that forwards browsers\' announcements').to.have.lengthOf(1)
     expect(await transportsOf(plain)).to.include.members(['@libp2p/tcp', '@libp2p/websockets', '@libp2p/circuit-relay-v2-transport'])
 
     const node: any = await createLibp2p({ ...plain, start: false })

@@ -6,9 +6,11 @@
  */
 import { bootstrap } from '@libp2p/bootstrap'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { webRTC, webRTCDirect } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
-import { DEFAULT_MAX_CONNECTIONS_BROWSER } from '../constants.ts'
+import { WebRTC } from '@multiformats/multiaddr-matcher'
+import { DEFAULT_DISCOVERY_INTERVAL, DEFAULT_DISCOVERY_TOPIC, DEFAULT_MAX_CONNECTIONS_BROWSER } from '../constants.ts'
 import { BOOTSTRAP_TAG, commonEncrypters, commonMuxers, commonServices } from './common.ts'
 import type { ConfigInit, PeerRole } from './types.ts'
 import type { Libp2pOptions } from 'libp2p'
@@ -29,13 +31,28 @@ export function libp2pDefaults (init: ConfigInit = {}): Libp2pOptions<any> {
   // without iceServers libp2p uses its public STUN servers, which a browser behind NAT needs
   const rtcConfiguration = init.iceServers == null ? undefined : { iceServers: init.iceServers }
 
+  const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = [
+    // pages connected to the same server find each other through it (it forwards the topic)
+    pubsubPeerDiscovery({ topics: [DEFAULT_DISCOVERY_TOPIC], interval: DEFAULT_DISCOVERY_INTERVAL })
+  ]
+
+  if (init.bootstrap != null && init.bootstrap.length > 0) {
+    peerDiscovery.push(bootstrap({ list: init.bootstrap, tagName: BOOTSTRAP_TAG }))
+  }
+
   const options: Libp2pOptions<any> = {
     addresses: {
       listen: init.listen ?? [
         '/p2p-circuit',
         '/webrtc'
       ],
-      announce: init.announce ?? []
+      announce: init.announce ?? [],
+      // sync only runs over direct connections: where the relay gave a WebRTC address, announce
+      // that and not the plain relayed one, so peers that find this one dial it over WebRTC
+      announceFilter: (addrs) => {
+        const webrtc = addrs.filter(ma => WebRTC.matches(ma))
+        return webrtc.length > 0 ? webrtc : addrs
+      }
     },
     transports: [
       webSockets(),
@@ -45,7 +62,7 @@ export function libp2pDefaults (init: ConfigInit = {}): Libp2pOptions<any> {
     ],
     connectionEncrypters: commonEncrypters(),
     streamMuxers: commonMuxers(),
-    peerDiscovery: init.bootstrap != null && init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap, tagName: BOOTSTRAP_TAG })] : [],
+    peerDiscovery,
     connectionManager: {
       maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS_BROWSER
     },

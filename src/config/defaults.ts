@@ -15,10 +15,12 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import { mdns } from '@libp2p/mdns'
+import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { tcp } from '@libp2p/tcp'
 import { webRTCDirect } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import {
+  DEFAULT_DISCOVERY_TOPIC,
   DEFAULT_INBOUND_CONNECTION_THRESHOLD_DAEMON,
   DEFAULT_INBOUND_CONNECTION_THRESHOLD_SERVER,
   DEFAULT_MAX_CONNECTIONS_DAEMON,
@@ -121,7 +123,11 @@ function serverOptions (init: ConfigInit): Libp2pOptions<any> {
     listen.push(`/ip4/${host}/tcp/${ports.wss ?? 0}/tls/ws`)
   }
 
-  const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
+  const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = [
+    // subscribed, so gossipsub forwards the browsers' announcements between them; listen only:
+    // browsers dial the server by address, they need not discover it
+    pubsubPeerDiscovery({ topics: [DEFAULT_DISCOVERY_TOPIC], listenOnly: true })
+  ]
 
   if (init.mdns ?? false) {
     peerDiscovery.push(mdns())

@@ -98,6 +98,20 @@ describe('browser peer in Chromium (libp2p)', function () {
     expect(seenByA.filter(c => c.remotePeer === b.peerId).map(c => c.transport)).to.include('webrtc')
   })
 
+  it('two pages find each other through the server and connect over WebRTC', async () => {
+    const a = await startPage(harness)
+    const b = await startPage(harness)
+    const ws = serverAddr(server, '/ws/')
+
+    // each page only dials the server; pubsub discovery through it and the discovery dialer do the rest
+    await a.page.evaluate(async (addr) => window.docpeerTest.dial(addr), ws)
+    await b.page.evaluate(async (addr) => window.docpeerTest.dial(addr), ws)
+
+    const connection = await a.page.evaluate(async (id) => window.docpeerTest.waitForConnection(id, 'webrtc'), b.peerId)
+    expect(connection.transport).to.equal('webrtc')
+    expect(connection.limited).to.equal(false)
+  })
+
   it('dials the server over /webrtc-direct', async () => {
     const { page, peerId } = await startPage(harness)
     const direct = serverAddr(server, '/webrtc-direct/')
