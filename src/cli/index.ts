@@ -3,6 +3,7 @@
  * calls it with the process's arguments. Tests call it directly or spawn the bin.
  */
 import { InvalidMultiaddrError } from '@libp2p/interface'
+import { blockCommand } from './commands/block.ts'
 import { daemonCommand } from './commands/daemon.ts'
 import { dialCommand } from './commands/dial.ts'
 import { idCommand } from './commands/id.ts'
@@ -15,6 +16,7 @@ import type { CliIO, Command } from './io.ts'
  * Every command, with the one line `docpeer --help` shows for it.
  */
 export const COMMANDS: Record<string, { run: Command, summary: string }> = {
+  block: { run: blockCommand, summary: 'put a file as an IPFS block, get a block (from a peer over bitswap)' },
   daemon: { run: daemonCommand, summary: 'run a peer until stopped (npm start runs this)' },
   dial: { run: dialCommand, summary: 'dial a peer by multiaddr, print its id and ping time' },
   id: { run: idCommand, summary: 'print the peer id of a data directory' }

@@ -28,6 +28,7 @@ Options:
   --tls-cert FILE       PEM certificate for the WSS listener (server role)
   --tls-key FILE        PEM private key for the WSS listener (server role)
   --no-mdns             turn LAN discovery off
+  --helia               run helia: serve and fetch IPFS blocks over bitswap (blocks in DIR/blocks)
   --json                print JSON lines instead of text
   -h, --help            show this help`
 
@@ -45,6 +46,7 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
     mdns: { type: 'boolean' },
+    helia: { type: 'boolean' },
     json: { type: 'boolean' }
   })
 
@@ -80,6 +82,7 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     announce: checkMultiaddrs('announce', values.announce as string[] | undefined),
     bootstrap: checkMultiaddrs('bootstrap', values.bootstrap as string[] | undefined),
     mdns: values.mdns as boolean | undefined,
+    helia: values.helia === true,
     tls: tlsCert != null && tlsKey != null ? { cert: tlsCert, key: tlsKey } : undefined
   })
 
