@@ -1,0 +1,316 @@
+/**
+ * The docpeer demo page: a todo list shared by every tab that opens this page and by the server
+ * peer that serves it. Each tab is a full peer: it dials the server (WebSocket, or WebRTC Direct with
+ * `?transport=webrtc-direct`), takes a relay reservation there, finds the other tabs through the
+ * server and connects to them over WebRTC; tabs of this browser also sync through a
+ * BroadcastChannel, so they keep working with the server gone. Documents live in IndexedDB.
+ */
+import { BroadcastChannelNetworkAdapter } from '@automerge/automerge-repo-network-broadcastchannel'
+import { IndexedDBStorageAdapter } from '@automerge/automerge-repo-storage-indexeddb'
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { createPeer } from 'docpeer'
+import type { AutomergeUrl, DocHandle, PeerId as RepoPeerId } from '@automerge/automerge-repo'
+import type { Connection, PrivateKey } from '@libp2p/interface'
+import type { Docpeer } from 'docpeer'
+
+interface Todo {
+  id: string
+  text: string
+  done: boolean
+  by: string
+  at: number
+}
+
+interface TodoList {
+  title: string
+  todos: Todo[]
+}
+
+/**
+ * What the demo server tells the page (`/config.json`).
+ */
+interface DemoConfig {
+  docUrl: AutomergeUrl
+  server: {
+    peerId: string
+    storageId?: string
+    ws: string[]
+    webrtcDirect: string[]
+  }
+}
+
+type SyncState = 'starting' | 'syncing' | 'synced' | 'offline'
+
+export interface DemoStatus {
+  peerId?: string
+  syncState: SyncState
+  firstSyncMs?: number
+  todos: string[]
+}
+
+declare global {
+  interface Window {
+    demo: DemoStatus
+  }
+}
+
+const status: DemoStatus = { syncState: 'starting', todos: [] }
+window.demo = status
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T
+
+const short = (id: string): string => `${id.slice(0, 6)}…${id.slice(-4)}`
+
+/**
+ * One libp2p identity per tab, kept across reloads of that tab: tabs of one origin share
+ * IndexedDB, and two tabs with one peer id would look like one peer to everybody else.
+ */
+async function tabKey (): Promise<PrivateKey> {
+  const stored = sessionStorage.getItem('docpeer-demo-key')
+
+  if (stored != null) {
+    return privateKeyFromProtobuf(Uint8Array.from(atob(stored), c => c.charCodeAt(0)))
+  }
+
+  const key = await generateKeyPair('Ed25519')
+  sessionStorage.setItem('docpeer-demo-key', btoa(String.fromCharCode(...privateKeyToProtobuf(key))))
+  return key
+}
+
+type TransportName = 'webrtc' | 'webrtc-direct' | 'websocket' | 'relayed' | 'tcp' | 'other'
+
+function transportOf (connection: Connection): TransportName {
+  const names = connection.remoteAddr.getComponents().map(c => c.name)
+
+  if (names.includes('webrtc-direct')) { return 'webrtc-direct' }
+  if (names.includes('webrtc')) { return 'webrtc' }
+  if (names.includes('p2p-circuit')) { return 'relayed' }
+  if (names.includes('ws') || names.includes('wss')) { return 'websocket' }
+  if (names.includes('tcp')) { return 'tcp' }
+  return 'other'
+}
+
+function el (tag: string, props: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElement {
+  const node = document.createElement(tag)
+
+  for (const [key, value] of Object.entries(props)) {
+    if (key === 'class') {
+      node.className = value
+    } else {
+      node.setAttribute(key, value)
+    }
+  }
+
+  node.append(...children)
+  return node
+}
+
+function renderConnections (peer: Docpeer, config: DemoConfig): void {
+  const byPeer = new Map<string, Set<string>>()
+
+  for (const connection of peer.libp2p.getConnections()) {
+    const id = connection.remotePeer.toString()
+    const set = byPeer.get(id) ?? new Set()
+    set.add(transportOf(connection))
+    byPeer.set(id, set)
+  }
+
+  // automerge peers with no libp2p connection are other tabs reached through the BroadcastChannel
+  for (const id of peer.repo.peers) {
+    if (!byPeer.has(id)) {
+      byPeer.set(id, new Set(['tab']))
+    }
+  }
+
+  const items = [...byPeer.entries()]
+    .sort(([a], [b]) => (a === config.server.peerId ? -1 : b === config.server.peerId ? 1 : a.localeCompare(b)))
+    .map(([id, transports]) => el('li', { 'data-peer': id },
+      el('span', { class: 'who' },
+        el('code', { title: id }, short(id)),
+        el('span', { class: 'role' }, id === config.server.peerId ? 'server' : 'browser peer')
+      ),
+      el('span', { class: 'badges' }, ...[...transports].sort().map(t => el('span', { class: 'badge', 'data-transport': t }, t)))
+    ))
+
+  $('connections').replaceChildren(...items)
+  $('peer-count').textContent = String(byPeer.size)
+}
+
+function renderDoc (handle: DocHandle<TodoList>, me: string): void {
+  const doc = handle.doc()
+  const title = $<HTMLInputElement>('list-title')
+
+  if (document.activeElement !== title) {
+    title.value = doc.title ?? ''
+  }
+
+  const items = (doc.todos ?? []).map(todo => {
+    const box = el('input', { type: 'checkbox', 'aria-label': `done: ${todo.text}` }) as HTMLInputElement
+    box.checked = todo.done
+    box.addEventListener('change', () => {
+      handle.change(d => {
+        const t = d.todos.find(t => t.id === todo.id)
+        if (t != null) { t.done = box.checked }
+      })
+    })
+
+    const remove = el('button', { class: 'delete', type: 'button', title: 'Delete', 'aria-label': `delete: ${todo.text}` }, '×')
+    remove.addEventListener('click', () => {
+      handle.change(d => {
+        const i = d.todos.findIndex(t => t.id === todo.id)
+        if (i >= 0) { d.todos.splice(i, 1) }
+      })
+    })
+
+    const by = todo.by === me ? 'you' : todo.by === 'server' ? 'server' : short(todo.by)
+
+    return el('li', { class: todo.done ? 'todo done' : 'todo', 'data-id': todo.id },
+      box,
+      el('span', { class: 'text' }, todo.text),
+      el('span', { class: todo.by === me ? 'by me' : 'by', title: `added by ${todo.by}` }, by),
+      remove
+    )
+  })
+
+  $('todos').replaceChildren(...items)
+  $('empty').hidden = items.length > 0
+  const open = (doc.todos ?? []).filter(t => !t.done).length
+  $('counts').textContent = `${open} open · ${(doc.todos ?? []).length - open} done`
+  status.todos = (doc.todos ?? []).map(t => t.text)
+}
+
+function setSyncState (state: SyncState, text: string): void {
+  if (state === 'synced' && status.firstSyncMs == null) {
+    // performance.now() counts from the start of the navigation
+    status.firstSyncMs = Math.round(performance.now())
+    $('first-sync').textContent = `${status.firstSyncMs} ms after page load`
+  }
+
+  status.syncState = state
+  const pill = $('sync-state')
+  pill.dataset.state = state
+  pill.textContent = text
+}
+
+/**
+ * The document from IndexedDB, the server or another tab. automerge-repo gives up on a document no
+ * connected peer has; try again whenever a peer (a tab, the server) arrives.
+ */
+async function findDoc (peer: Docpeer, url: AutomergeUrl): Promise<DocHandle<TodoList>> {
+  for (;;) {
+    try {
+      return await peer.repo.find<TodoList>(url)
+    } catch (err) {
+      console.info('document not available yet, waiting for a peer', err)
+      await new Promise(resolve => { peer.repo.networkSubsystem.once('peer', resolve) })
+    }
+  }
+}
+
+async function main (): Promise<void> {
+  const config: DemoConfig = await (await fetch('/config.json')).json()
+  const params = new URLSearchParams(location.search)
+  const transport = params.get('transport') === 'webrtc-direct' ? 'webrtcDirect' : 'ws'
+
+  const peer = await createPeer({
+    privateKey: await tabKey(),
+    // the demo server runs on localhost over ws://; a real deployment serves wss://
+    allowInsecureWebSockets: true,
+    // the demo stays on this machine: no public STUN servers
+    iceServers: [],
+    repo: {
+      storage: new IndexedDBStorageAdapter('docpeer-demo'),
+      network: [new BroadcastChannelNetworkAdapter({ channelName: 'docpeer-demo' })]
+    }
+  })
+
+  const me = peer.peerId.toString()
+  status.peerId = me
+  $('peer-id').textContent = me
+  $('doc-url').textContent = config.docUrl
+  document.title = `docpeer · ${short(me)}`
+
+  const refreshConnections = (): void => { renderConnections(peer, config) }
+  peer.libp2p.addEventListener('connection:open', refreshConnections)
+  peer.libp2p.addEventListener('connection:close', refreshConnections)
+  peer.repo.networkSubsystem.on('peer', refreshConnections)
+  peer.repo.networkSubsystem.on('peer-disconnected', refreshConnections)
+  refreshConnections()
+
+  const serverAddr = config.server[transport][0]
+  setSyncState('syncing', 'connecting…')
+
+  try {
+    await peer.dial(serverAddr)
+  } catch (err) {
+    console.error('could not reach the server', err)
+    setSyncState('offline', 'server unreachable · local only')
+  }
+
+  const handle = await findDoc(peer, config.docUrl)
+  const render = (): void => { renderDoc(handle, me) }
+  handle.on('change', render)
+  render()
+
+  // in sync when the server has told us heads that equal ours
+  const updateSync = (): void => {
+    const serverConnected = peer.libp2p.getConnections().some(c => c.remotePeer.toString() === config.server.peerId)
+
+    if (!serverConnected) {
+      setSyncState('offline', status.firstSyncMs == null ? 'connecting…' : 'server offline · tabs still sync')
+      return
+    }
+
+    const info = config.server.storageId == null ? undefined : handle.getSyncInfo(config.server.storageId as any)
+    const ours = handle.heads()
+    const same = info != null && info.lastHeads.length === ours.length && info.lastHeads.every(h => ours.includes(h))
+    setSyncState(same ? 'synced' : 'syncing', same ? 'in sync with server' : 'syncing…')
+  }
+
+  handle.on('remote-heads', updateSync)
+  handle.on('change', updateSync)
+  peer.libp2p.addEventListener('connection:open', updateSync)
+  peer.libp2p.addEventListener('connection:close', updateSync)
+  updateSync()
+
+  const title = $<HTMLInputElement>('list-title')
+  const input = $<HTMLInputElement>('new-todo')
+  title.disabled = false
+  input.disabled = false
+  $<HTMLButtonElement>('add-form').querySelector('button')?.removeAttribute('disabled')
+
+  title.addEventListener('input', () => {
+    handle.change(d => { d.title = title.value })
+  })
+
+  $('add-form').addEventListener('submit', (evt) => {
+    evt.preventDefault()
+    const text = input.value.trim()
+
+    if (text === '') {
+      return
+    }
+
+    handle.change(d => {
+      d.todos ??= []
+      d.todos.push({ id: crypto.randomUUID(), text, done: false, by: me, at: Date.now() })
+    })
+    input.value = ''
+  })
+
+  $('clear-done').addEventListener('click', () => {
+    handle.change(d => {
+      for (let i = d.todos.length - 1; i >= 0; i--) {
+        if (d.todos[i].done) { d.todos.splice(i, 1) }
+      }
+    })
+  })
+
+  input.focus()
+  ;(window as any).docpeer = { peer, handle, repoPeerId: me as RepoPeerId }
+}
+
+main().catch(err => {
+  console.error(err)
+  setSyncState('offline', `error: ${err.message}`)
+})

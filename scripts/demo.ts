@@ -1,0 +1,124 @@
+/**
+ * `npm run demo`: starts a server-role docpeer (relay, WebSocket and WebRTC Direct listeners, a
+ * Repo on disk) holding a shared todo list, bundles examples/browser with esbuild and serves it.
+ * Open the printed URL in several tabs. Lines typed here are added to the list by the server.
+ *
+ * Options: --port <http port, 8080>  --host <http host, 127.0.0.1>
+ *          --p2p-host <libp2p listen host, 127.0.0.1; a LAN address for WebRTC Direct>
+ *          --data-dir <./.docpeer-demo>
+ */
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { gzipSync } from 'node:zlib'
+import { createPeer } from '../src/index.ts'
+import { bundleBrowser } from '../test/browser/fixtures/bundle.ts'
+import { serveDirectory } from '../test/browser/fixtures/harness.ts'
+import type { AutomergeUrl } from '@automerge/automerge-repo'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const example = join(root, 'examples/browser')
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '8080' },
+    host: { type: 'string', default: '127.0.0.1' },
+    'p2p-host': { type: 'string', default: '127.0.0.1' },
+    'data-dir': { type: 'string', default: './.docpeer-demo' },
+    help: { type: 'boolean', default: false }
+  },
+  strict: true
+})
+
+if (values.help) {
+  console.info('usage: npm run demo -- [--port 8080] [--host 127.0.0.1] [--p2p-host 127.0.0.1] [--data-dir ./.docpeer-demo]')
+  process.exit(0)
+}
+
+const dataDir = values['data-dir']
+const server = await createPeer({
+  role: 'server',
+  host: values['p2p-host'],
+  dataDir,
+  mdns: false,
+  // nothing leaves this machine
+  iceServers: []
+})
+
+// the list survives restarts: its URL is kept beside the server's data
+const urlFile = join(dataDir, 'demo-doc-url')
+let docUrl = await readFile(urlFile, 'utf8').then(s => s.trim() as AutomergeUrl).catch(() => undefined)
+
+if (docUrl == null) {
+  const handle = server.repo.create({
+    title: 'Our shared list',
+    todos: [{ id: 'welcome', text: 'Open this page in a second tab', done: false, by: 'server', at: Date.now() }]
+  })
+  docUrl = handle.url
+  await writeFile(urlFile, docUrl)
+}
+
+const doc = await server.repo.find<{ todos: any[] }>(docUrl)
+
+const out = await mkdtemp(join(tmpdir(), 'docpeer-demo-'))
+const started = Date.now()
+await bundleBrowser({
+  entry: join(example, 'main.ts'),
+  outfile: join(out, 'main.js'),
+  minify: true,
+  alias: { docpeer: join(root, 'src/index.ts') }
+})
+const bundle = await readFile(join(out, 'main.js'))
+await copyFile(join(example, 'index.html'), join(out, 'index.html'))
+await copyFile(join(example, 'style.css'), join(out, 'style.css'))
+
+const addrs = server.libp2p.getMultiaddrs().map(ma => ma.toString())
+await writeFile(join(out, 'config.json'), JSON.stringify({
+  docUrl,
+  server: {
+    peerId: server.peerId.toString(),
+    storageId: await server.repo.storageId(),
+    ws: addrs.filter(a => a.includes('/ws/')),
+    webrtcDirect: addrs.filter(a => a.includes('/webrtc-direct/'))
+  }
+}, null, 2))
+
+const { server: http, url } = await serveDirectory(out, Number(values.port), values.host)
+
+console.info(`server peer ${server.peerId.toString()}`)
+for (const a of addrs) {
+  console.info(`  ${a}`)
+}
+console.info(`document ${docUrl}`)
+console.info(`bundle main.js ${(bundle.length / 1024).toFixed(0)} KiB minified, ${(gzipSync(bundle, { level: 9 }).length / 1024).toFixed(0)} KiB gzipped (built in ${Date.now() - started} ms)`)
+console.info(`demo at ${url}/ (open it in a few tabs; type a line here to add a todo from the server)`)
+
+const lines = createInterface({ input: process.stdin })
+lines.on('line', line => {
+  const text = line.trim()
+
+  if (text !== '') {
+    doc.change(d => { d.todos.push({ id: `server-${Date.now()}`, text, done: false, by: 'server', at: Date.now() }) })
+  }
+})
+
+let stopping = false
+const stop = async (): Promise<void> => {
+  if (stopping) {
+    return
+  }
+
+  stopping = true
+  lines.close()
+  http.closeAllConnections()
+  await new Promise(resolve => http.close(resolve))
+  await server.stop()
+  await rm(out, { recursive: true, force: true })
+  process.exit(0)
+}
+
+process.on('SIGINT', () => { void stop() })
+process.on('SIGTERM', () => { void stop() })
