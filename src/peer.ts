@@ -1,20 +1,24 @@
 /**
  * `createPeer()`: a started docpeer node. It opens the data directory, loads or creates the peer's
- * key, builds the libp2p options of the environment and role, applies the caller's overrides and
- * starts libp2p.
+ * key, builds the libp2p options of the environment and role, applies the caller's overrides,
+ * starts libp2p (through helia when asked for) and an automerge-repo Repo syncing over it.
  */
-import { InvalidMultiaddrError } from '@libp2p/interface'
+import { InvalidMultiaddrError, NotStartedError } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { applyOverrides } from './config/common.ts'
 import { DEFAULT_ROLE, libp2pDefaults } from './config/defaults.ts'
 import { dialDiscoveredPeers } from './discovery-dialer.ts'
 import { loadIdentity } from './identity.ts'
+import { startRepo } from './repo.ts'
 import { openDatastore } from './storage.ts'
 import type { DocpeerServices, Libp2pOverrides } from './config/common.ts'
 import type { ConfigInit, PeerRole } from './config/types.ts'
 import type { DocpeerHelia, HeliaOptions, StartedHelia } from './helia/index.ts'
+import type { RepoOptions } from './repo.ts'
 import type { OpenedDatastore } from './storage.ts'
+import type { Libp2pNetworkAdapter } from './sync/index.ts'
+import type { Repo } from '@automerge/automerge-repo'
 import type { AbortOptions, Connection, Libp2p, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -38,6 +42,16 @@ export interface DocpeerInit extends ConfigInit {
    * @default false
    */
   helia?: boolean | HeliaOptions
+
+  /**
+   * An automerge-repo Repo on this peer (`peer.repo`), syncing documents with every reachable peer
+   * that speaks docpeer's sync protocol. Its automerge peer id is the libp2p peer id; documents are
+   * kept in the data directory (IndexedDB in browsers), in memory without one. Pass options to tune
+   * it, or `false` for none (then build your own Repo with a `Libp2pNetworkAdapter`).
+   *
+   * @default true
+   */
+  repo?: boolean | RepoOptions
 
   /**
    * Dial the peers that discovery (mDNS, bootstrap, pubsub discovery) finds. libp2p itself only
@@ -65,6 +79,16 @@ export interface Docpeer {
   readonly helia?: DocpeerHelia
 
   /**
+   * The automerge-repo Repo, unless `repo: false` was given.
+   */
+  readonly repo?: Repo
+
+  /**
+   * The libp2p network adapter of `repo`.
+   */
+  readonly syncAdapter?: Libp2pNetworkAdapter
+
+  /**
    * The data directory, if the peer has one.
    */
   readonly dataDir?: string
@@ -76,7 +100,15 @@ export interface Docpeer {
   dial(target: string | Multiaddr, options?: AbortOptions): Promise<Connection>
 
   /**
-   * Stops libp2p and closes the data directory.
+   * Dials a peer and resolves once document sync with it is up, so `repo.find()` can fetch from it
+   * straight away. Rejects if the peer does not speak docpeer's sync protocol, refuses this peer, or
+   * the handshake does not finish in time (the adapter's `handshakeTimeout`, or `options.signal`).
+   */
+  syncWith(target: string | Multiaddr, options?: AbortOptions): Promise<Connection>
+
+  /**
+   * Stops the Repo (writing pending changes to storage), helia and libp2p, and closes the data
+   * directory.
    */
   stop(): Promise<void>
 }
@@ -102,25 +134,35 @@ export function parseMultiaddr (input: string | Multiaddr): Multiaddr {
   }
 }
 
+interface DocpeerParts {
+  role: PeerRole
+  libp2p: Libp2p<DocpeerServices>
+  storage?: OpenedDatastore
+  dataDir?: string
+  helia?: StartedHelia
+}
+
 class DocpeerNode implements Docpeer {
   readonly role: PeerRole
   readonly libp2p: Libp2p<DocpeerServices>
   readonly dataDir?: string
   readonly helia?: DocpeerHelia
+  repo?: Repo
+  syncAdapter?: Libp2pNetworkAdapter
   private readonly storage?: OpenedDatastore
   private readonly startedHelia?: StartedHelia
   private readonly log: Logger
   private stopping?: Promise<void>
   private readonly cleanups: Array<() => void> = []
 
-  constructor (role: PeerRole, libp2p: Libp2p<DocpeerServices>, storage?: OpenedDatastore, dataDir?: string, helia?: StartedHelia) {
-    this.role = role
-    this.helia = helia?.helia
-    this.startedHelia = helia
-    this.libp2p = libp2p
-    this.storage = storage
-    this.dataDir = dataDir
-    this.log = libp2p.logger.forComponent('docpeer:peer')
+  constructor (parts: DocpeerParts) {
+    this.role = parts.role
+    this.helia = parts.helia?.helia
+    this.startedHelia = parts.helia
+    this.libp2p = parts.libp2p
+    this.storage = parts.storage
+    this.dataDir = parts.dataDir
+    this.log = parts.libp2p.logger.forComponent('docpeer:peer')
   }
 
   /**
@@ -140,10 +182,22 @@ class DocpeerNode implements Docpeer {
     return this.libp2p.dial(ma, options)
   }
 
+  async syncWith (target: string | Multiaddr, options?: AbortOptions): Promise<Connection> {
+    if (this.syncAdapter == null) {
+      throw new NotStartedError('This peer has no Repo (it was created with repo: false)')
+    }
+
+    const connection = await this.dial(target, options)
+    await this.syncAdapter.syncWith(connection, options)
+    return connection
+  }
+
   async stop (): Promise<void> {
     // a second stop() waits for the first instead of stopping twice
     this.stopping ??= (async () => {
       this.cleanups.splice(0).forEach(cleanup => { cleanup() })
+      // the Repo first: it writes pending changes to storage and says goodbye over libp2p
+      await this.repo?.shutdown().catch(err => { this.log.error('could not shut the repo down cleanly - %e', err) })
       // helia stops its libp2p node itself, then its blockstore
       await (this.startedHelia?.stop() ?? this.libp2p.stop())
       await this.storage?.close()
@@ -195,7 +249,19 @@ export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
       libp2p = await createLibp2p<DocpeerServices>(options)
     }
 
-    const peer = new DocpeerNode(role, libp2p, storage, init.dataDir, helia)
+    const peer = new DocpeerNode({ role, libp2p, storage, dataDir: init.dataDir, helia })
+
+    if (init.repo !== false) {
+      try {
+        const { repo, adapter } = await startRepo(libp2p, init.repo === true || init.repo == null ? {} : init.repo, init.dataDir)
+        peer.repo = repo
+        peer.syncAdapter = adapter
+      } catch (err) {
+        // the peer's stop() also closes the data directory
+        await peer.stop()
+        throw err
+      }
+    }
 
     if (init.dialDiscovered ?? true) {
       peer.onStop(dialDiscoveredPeers(libp2p, {

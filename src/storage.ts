@@ -5,8 +5,10 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs'
 import { LevelDatastore } from 'datastore-level'
 import { DataDirError } from './errors.ts'
+import type { StorageAdapterInterface } from '@automerge/automerge-repo'
 import type { Datastore } from 'interface-datastore'
 
 export interface OpenedDatastore {
@@ -54,4 +56,11 @@ export async function openDatastore (dataDir: string): Promise<OpenedDatastore> 
     location,
     close: async () => { await datastore.close() }
   }
+}
+
+/**
+ * automerge-repo's document storage: one file per document chunk in `<dataDir>/automerge`.
+ */
+export function automergeStorage (dataDir: string): StorageAdapterInterface {
+  return new NodeFSStorageAdapter(dataPath(dataDir, 'automerge'))
 }

@@ -6,6 +6,7 @@ import { InvalidMultiaddrError } from '@libp2p/interface'
 import { blockCommand } from './commands/block.ts'
 import { daemonCommand } from './commands/daemon.ts'
 import { dialCommand } from './commands/dial.ts'
+import { docCommand } from './commands/doc.ts'
 import { idCommand } from './commands/id.ts'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './io.ts'
 import { processIO } from './process-io.ts'
@@ -19,7 +20,8 @@ export const COMMANDS: Record<string, { run: Command, summary: string }> = {
   block: { run: blockCommand, summary: 'put a file as an IPFS block, get a block (from a peer over bitswap)' },
   daemon: { run: daemonCommand, summary: 'run a peer until stopped (npm start runs this)' },
   dial: { run: dialCommand, summary: 'dial a peer by multiaddr, print its id and ping time' },
-  id: { run: idCommand, summary: 'print the peer id of a data directory' }
+  id: { run: idCommand, summary: 'print the peer id of a data directory' },
+  doc: { run: docCommand, summary: 'create, show, change and watch automerge documents' }
 }
 
 function usage (): string {

@@ -3,6 +3,7 @@
  * (again when they change) and the peers that connect and disconnect, until SIGINT or SIGTERM.
  */
 import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WS_PORT, DEFAULT_WSS_PORT } from '../../constants.ts'
+import { automergeWebSocketBridge } from '../../bridge.ts'
 import { createPeer } from '../../peer.ts'
 import { checkMultiaddrs, parseCommandArgs } from '../args.ts'
 import { EXIT_OK, UsageError } from '../io.ts'
@@ -29,6 +30,10 @@ Options:
   --tls-key FILE        PEM private key for the WSS listener (server role)
   --no-mdns             turn LAN discovery off
   --helia               run helia: serve and fetch IPFS blocks over bitswap (blocks in DIR/blocks)
+  --no-serve-docs       no automerge Repo: do not keep or share documents (by default the daemon
+                        keeps documents in DIR/automerge and syncs them with every peer that asks)
+  --automerge-ws PORT   also serve automerge's standard WebSocket sync on PORT (same Repo), so apps
+                        using automerge's WebSocket client adapter sync with this daemon's peers
   --json                print JSON lines instead of text
   -h, --help            show this help`
 
@@ -47,6 +52,8 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     'tls-key': { type: 'string' },
     mdns: { type: 'boolean' },
     helia: { type: 'boolean' },
+    'serve-docs': { type: 'boolean' },
+    'automerge-ws': { type: 'string' },
     json: { type: 'boolean' }
   })
 
@@ -73,7 +80,20 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
   }
 
   const json = values.json === true
+  const serveDocs = values['serve-docs'] !== false
+  const bridgePort = parsePort('automerge-ws', values['automerge-ws'] as string | undefined)
+
+  if (bridgePort != null && !serveDocs) {
+    throw new UsageError('--automerge-ws needs the Repo: drop --no-serve-docs')
+  }
+
+  // the bridge listens before the peer starts, so a taken port fails before anything else runs
+  const bridge = bridgePort == null
+    ? undefined
+    : await automergeWebSocketBridge({ port: bridgePort, host: values.host as string | undefined })
+
   const peer = await createPeer({
+    repo: serveDocs ? { network: bridge == null ? [] : [bridge.adapter] } : false,
     role,
     dataDir: String(values['data-dir'] ?? DEFAULT_DATA_DIR),
     listen: checkMultiaddrs('listen', values.listen as string[] | undefined),
@@ -88,6 +108,10 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
 
   const report = reporter(io, json)
   report.started(peer)
+
+  if (bridge != null) {
+    report.bridge(bridge.url)
+  }
 
   const onAddresses = (): void => { report.addresses(peer) }
   const onOpen = (evt: CustomEvent<any>): void => { report.connection('connect', evt.detail.remotePeer.toString(), evt.detail.remoteAddr.toString()) }
@@ -107,13 +131,29 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
 
   report.stopping()
   await peer.stop()
+  await bridge?.close()
   return EXIT_OK
+}
+
+function parsePort (option: string, value: string | undefined): number | undefined {
+  if (value == null) {
+    return undefined
+  }
+
+  const port = Number(value)
+
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`--${option} must be a port number (0-65535), got "${value}"`)
+  }
+
+  return port
 }
 
 interface Reporter {
   started(peer: Docpeer): void
   addresses(peer: Docpeer): void
   connection(event: 'connect' | 'disconnect', peerId: string, remoteAddr: string): void
+  bridge(url: string): void
   stopping(): void
 }
 
@@ -164,6 +204,14 @@ function reporter (io: CliIO, json: boolean): Reporter {
       }
 
       io.out(`${event === 'connect' ? 'connected' : 'disconnected'} ${peerId} ${remoteAddr}`)
+    },
+    bridge (url) {
+      if (json) {
+        io.out(JSON.stringify({ event: 'automerge-ws', url }))
+        return
+      }
+
+      io.out(`automerge WebSocket sync on ${url}`)
     },
     stopping () {
       if (json) {

@@ -1,0 +1,73 @@
+/**
+ * The automerge-repo `Repo` of a docpeer node: its automerge peer id is the node's libp2p peer id,
+ * it syncs over docpeer's libp2p adapter (with the adapter's check that the two ids match turned on),
+ * beside any other network adapters the caller adds, and keeps documents in the data directory.
+ */
+import { Repo } from '@automerge/automerge-repo'
+import { automergeStorage } from './storage.ts'
+import { Libp2pNetworkAdapter } from './sync/index.ts'
+import type { Libp2pNetworkAdapterInit, Libp2pSyncComponents } from './sync/index.ts'
+import type { NetworkAdapterInterface, PeerId as RepoPeerId, SharePolicy, StorageAdapterInterface } from '@automerge/automerge-repo'
+
+export interface RepoOptions {
+  /**
+   * Options of docpeer's libp2p sync adapter. `peerIdMatchesLibp2p` defaults to true here.
+   */
+  sync?: Libp2pNetworkAdapterInit
+
+  /**
+   * More network adapters beside docpeer's, e.g. automerge's BroadcastChannel adapter so tabs of
+   * one origin sync without the network, or a WebSocket server adapter for plain automerge clients.
+   */
+  network?: NetworkAdapterInterface[]
+
+  /**
+   * Where documents are kept: `'data-dir'` (files in Node.js, IndexedDB in browsers; memory when the
+   * peer has no data directory), `'memory'`, or a storage adapter of your own.
+   *
+   * @default 'data-dir'
+   */
+  storage?: 'data-dir' | 'memory' | StorageAdapterInterface
+
+  /**
+   * Which documents this peer offers to which peers unasked. Peers can always fetch a document
+   * whose URL they know.
+   *
+   * @default share every document with every peer
+   */
+  sharePolicy?: SharePolicy
+}
+
+export interface StartedRepo {
+  repo: Repo
+  adapter: Libp2pNetworkAdapter
+}
+
+/**
+ * Creates the Repo and resolves once its libp2p adapter has connected (the Repo connects its
+ * adapters only after reading its storage id): a peer dialed after `createPeer()` resolves then
+ * finds the sync protocol handled.
+ */
+export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOptions, dataDir?: string): Promise<StartedRepo> {
+  const adapter = new Libp2pNetworkAdapter(libp2p, {
+    peerIdMatchesLibp2p: true,
+    ...options.sync
+  })
+
+  const storage = options.storage === 'memory'
+    ? undefined
+    : typeof options.storage === 'object'
+      ? options.storage
+      : dataDir == null ? undefined : automergeStorage(dataDir)
+
+  const repo = new Repo({
+    peerId: libp2p.peerId.toString() as RepoPeerId,
+    network: [adapter, ...(options.network ?? [])],
+    storage,
+    sharePolicy: options.sharePolicy
+  })
+
+  await adapter.whenReady()
+
+  return { repo, adapter }
+}
