@@ -1,3 +1,4 @@
+/* eslint-disable no-console -- a web page reports to its browser console */
 /**
  * The docpeer demo page: a todo list shared by every tab that opens this page and by the server
  * peer that serves it. Each tab is a full peer: it dials the server (WebSocket, or WebRTC Direct with
@@ -9,7 +10,7 @@ import { BroadcastChannelNetworkAdapter } from '@automerge/automerge-repo-networ
 import { IndexedDBStorageAdapter } from '@automerge/automerge-repo-storage-indexeddb'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { createPeer } from 'docpeer'
-import type { AutomergeUrl, DocHandle, PeerId as RepoPeerId } from '@automerge/automerge-repo'
+import type { AutomergeUrl, DocHandle, Repo } from '@automerge/automerge-repo'
 import type { Connection, PrivateKey } from '@libp2p/interface'
 import type { Docpeer } from 'docpeer'
 
@@ -105,7 +106,7 @@ function el (tag: string, props: Record<string, string> = {}, ...children: Array
   return node
 }
 
-function renderConnections (peer: Docpeer, config: DemoConfig): void {
+function renderConnections (peer: Docpeer, repo: Repo, config: DemoConfig): void {
   const byPeer = new Map<string, Set<string>>()
 
   for (const connection of peer.libp2p.getConnections()) {
@@ -116,14 +117,15 @@ function renderConnections (peer: Docpeer, config: DemoConfig): void {
   }
 
   // automerge peers with no libp2p connection are other tabs reached through the BroadcastChannel
-  for (const id of peer.repo.peers) {
+  for (const id of repo.peers) {
     if (!byPeer.has(id)) {
       byPeer.set(id, new Set(['tab']))
     }
   }
 
   const items = [...byPeer.entries()]
-    .sort(([a], [b]) => (a === config.server.peerId ? -1 : b === config.server.peerId ? 1 : a.localeCompare(b)))
+    // the server first, then the others in a stable order
+    .sort(([a], [b]) => Number(b === config.server.peerId) - Number(a === config.server.peerId) || a.localeCompare(b))
     .map(([id, transports]) => el('li', { 'data-peer': id },
       el('span', { class: 'who' },
         el('code', { title: id }, short(id)),
@@ -162,7 +164,13 @@ function renderDoc (handle: DocHandle<TodoList>, me: string): void {
       })
     })
 
-    const by = todo.by === me ? 'you' : todo.by === 'server' ? 'server' : short(todo.by)
+    let by = short(todo.by)
+
+    if (todo.by === me) {
+      by = 'you'
+    } else if (todo.by === 'server') {
+      by = 'server'
+    }
 
     return el('li', { class: todo.done ? 'todo done' : 'todo', 'data-id': todo.id },
       box,
@@ -196,13 +204,13 @@ function setSyncState (state: SyncState, text: string): void {
  * The document from IndexedDB, the server or another tab. automerge-repo gives up on a document no
  * connected peer has; try again whenever a peer (a tab, the server) arrives.
  */
-async function findDoc (peer: Docpeer, url: AutomergeUrl): Promise<DocHandle<TodoList>> {
+async function findDoc (repo: Repo, url: AutomergeUrl): Promise<DocHandle<TodoList>> {
   for (;;) {
     try {
-      return await peer.repo.find<TodoList>(url)
+      return await repo.find<TodoList>(url)
     } catch (err) {
       console.info('document not available yet, waiting for a peer', err)
-      await new Promise(resolve => { peer.repo.networkSubsystem.once('peer', resolve) })
+      await new Promise(resolve => { repo.networkSubsystem.once('peer', resolve) })
     }
   }
 }
@@ -224,30 +232,36 @@ async function main (): Promise<void> {
     }
   })
 
+  const repo = peer.repo
+
+  if (repo == null) {
+    throw new Error('createPeer gave no Repo')
+  }
+
   const me = peer.peerId.toString()
   status.peerId = me
   $('peer-id').textContent = me
   $('doc-url').textContent = config.docUrl
   document.title = `docpeer · ${short(me)}`
 
-  const refreshConnections = (): void => { renderConnections(peer, config) }
+  const refreshConnections = (): void => { renderConnections(peer, repo, config) }
   peer.libp2p.addEventListener('connection:open', refreshConnections)
   peer.libp2p.addEventListener('connection:close', refreshConnections)
-  peer.repo.networkSubsystem.on('peer', refreshConnections)
-  peer.repo.networkSubsystem.on('peer-disconnected', refreshConnections)
+  repo.networkSubsystem.on('peer', refreshConnections)
+  repo.networkSubsystem.on('peer-disconnected', refreshConnections)
   refreshConnections()
 
   const serverAddr = config.server[transport][0]
   setSyncState('syncing', 'connecting…')
 
   try {
-    await peer.dial(serverAddr)
+    await peer.syncWith(serverAddr)
   } catch (err) {
     console.error('could not reach the server', err)
     setSyncState('offline', 'server unreachable · local only')
   }
 
-  const handle = await findDoc(peer, config.docUrl)
+  const handle = await findDoc(repo, config.docUrl)
   const render = (): void => { renderDoc(handle, me) }
   handle.on('change', render)
   render()
@@ -307,7 +321,8 @@ async function main (): Promise<void> {
   })
 
   input.focus()
-  ;(window as any).docpeer = { peer, handle, repoPeerId: me as RepoPeerId }
+  // for poking at it from the console
+  ;(window as any).docpeer = { peer, repo, handle }
 }
 
 main().catch(err => {

@@ -14,6 +14,22 @@ import { CHROMIUM, CHROMIUM_ARGS, NETNS_HOST } from './fixtures/harness.ts'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import type { Browser, Page } from 'playwright-core'
 
+/**
+ * What examples/browser/main.ts exposes as `window.demo`
+ */
+interface DemoStatus {
+  peerId?: string
+  syncState: 'starting' | 'syncing' | 'synced' | 'offline'
+  firstSyncMs?: number
+  todos: string[]
+}
+
+declare global {
+  interface Window {
+    demo: DemoStatus
+  }
+}
+
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const ARTIFACTS = join(root, 'test-artifacts')
 
