@@ -141,6 +141,8 @@ interface Session {
   readonly peerMetadata: PeerMetadata
   readonly controller: AbortController
   readonly streams: Set<Stream>
+  /** handshakes in progress, for whenReady() */
+  readonly handshakes: Set<Promise<unknown>>
   topologyId?: string
 }
 
@@ -166,6 +168,17 @@ interface Remote {
   /** `peer-candidate` was emitted */
   up: boolean
   readonly upPromise: PromiseWithResolvers<void>
+}
+
+async function raceTimeout (promise: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<void>(resolve => { timer = setTimeout(resolve, ms) })
+
+  try {
+    await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 function toPeerIdSet (list?: Array<string | PeerId>): Set<string> | undefined {
@@ -220,12 +233,60 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
     this.isReadyFlag = false
   }
 
+  /**
+   * True once the adapter has registered its protocol and tried the peers it was connected to,
+   * while no sync handshake is in progress.
+   */
   isReady (): boolean {
-    return this.isReadyFlag
+    return this.isReadyFlag && this.inFlight().length === 0
   }
 
+  /**
+   * A Repo asks the network for a document it does not have once its adapters are ready, and
+   * reports the document unavailable if no peer is up then. So this waits for the first start and
+   * then for handshakes in progress (a peer whose connection just opened), at most
+   * `handshakeTimeout`.
+   */
   async whenReady (): Promise<void> {
-    return this.ready.promise
+    await this.ready.promise
+    const deadline = Date.now() + this.handshakeTimeout
+
+    while (true) {
+      const pending = this.inFlight()
+      const left = deadline - Date.now()
+
+      if (pending.length === 0 || left <= 0) {
+        return
+      }
+
+      await raceTimeout(Promise.allSettled(pending).then(() => {}), left)
+    }
+  }
+
+  private inFlight (): Array<Promise<unknown>> {
+    const session = this.session
+
+    if (session == null) {
+      return []
+    }
+
+    const pending: Array<Promise<unknown>> = [...session.handshakes]
+
+    for (const remote of this.remotes.values()) {
+      if (!remote.up && (remote.inbound != null || remote.outbound != null || remote.opening != null)) {
+        pending.push(remote.upPromise.promise)
+      }
+    }
+
+    return pending
+  }
+
+  private trackHandshake<T> (session: Session, promise: Promise<T>): Promise<T> {
+    session.handshakes.add(promise)
+    promise.finally(() => {
+      session.handshakes.delete(promise)
+    }).catch(() => {})
+    return promise
   }
 
   /**
@@ -249,7 +310,8 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
         peerId,
         peerMetadata: cleanPeerMetadata(peerMetadata),
         controller: new AbortController(),
-        streams: new Set()
+        streams: new Set(),
+        handshakes: new Set()
       }
       this.session = session
       this.components.addEventListener('connection:open', this.onConnectionOpen)
@@ -410,10 +472,23 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
 
     session.topologyId = topologyId
 
-    // peers we are already connected to; ready once each has answered or failed
+    // peers we are already connected to. A Repo asks the network for a document it lacks once its
+    // adapters are ready and gives up if no peer is up then, so ready means each of them is up or
+    // failed (or the handshake timeout passed)
     await Promise.all(this.components.getConnections().map(async connection => {
-      if (this.usable(connection) && this.remotes.get(connection.remotePeer.toString()) == null) {
+      if (!this.usable(connection)) {
+        return
+      }
+
+      let remote = this.remotes.get(connection.remotePeer.toString())
+
+      if (remote == null) {
         await this.openOutbound(session, connection)
+        remote = this.remotes.get(connection.remotePeer.toString())
+      }
+
+      if (remote != null && !remote.up) {
+        await raceTimeout(remote.upPromise.promise, this.handshakeTimeout).catch(() => {})
       }
     }))
   }
@@ -536,6 +611,10 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
    * when the handshake is done or failed; never rejects.
    */
   private async openOutbound (session: Session, connection: Connection): Promise<void> {
+    return this.trackHandshake(session, this.runOutbound(session, connection))
+  }
+
+  private async runOutbound (session: Session, connection: Connection): Promise<void> {
     const remote = this.getRemote(connection.remotePeer)
     const opening: Opening = {}
     remote.opening = opening
@@ -669,17 +748,27 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
       }
 
       this.track(session, stream)
-      this.acceptInbound(session, stream, connection).catch(err => {
-        stream.log.error('sync stream from %p failed - %e', connection.remotePeer, err)
-        stream.abort(err)
-      })
+      this.trackHandshake(session, this.acceptInbound(session, stream, connection))
+        .then(async accepted => {
+          if (accepted != null) {
+            await this.readInbound(session, accepted.remote, accepted.framed)
+          }
+        })
+        .catch(err => {
+          stream.log.error('sync stream from %p failed - %e', connection.remotePeer, err)
+          stream.abort(err)
+        })
     } catch (err: any) {
       this.log.error('could not accept sync stream - %e', err)
       stream.abort(err)
     }
   }
 
-  private async acceptInbound (session: Session, stream: Stream, connection: Connection): Promise<void> {
+  /**
+   * The acceptor's half of the handshake. Resolves with the stream to read from, or nothing when
+   * the stream was refused or failed.
+   */
+  private async acceptInbound (session: Session, stream: Stream, connection: Connection): Promise<{ remote: Remote, framed: FramedStream } | undefined> {
     const framed = this.framed(stream, connection)
     const signal = this.handshakeSignal(session)
     let join: unknown
@@ -755,7 +844,8 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
     }
 
     this.maybeUp(remote)
-    await this.readInbound(session, remote, framed)
+
+    return { remote, framed }
   }
 
   /**

@@ -3,8 +3,8 @@
  * through an ordered queue that waits for the stream's `'drain'` event under backpressure.
  */
 import { cbor } from '@automerge/automerge-repo/slim'
-import { lpStream } from '@libp2p/utils'
 import { InvalidMessageError } from '@libp2p/interface'
+import { lpStream } from '@libp2p/utils'
 import { MessageTooLargeError } from '../errors.ts'
 import { WRITE_BATCH_BYTES } from './constants.ts'
 import type { AbortOptions, Connection, Logger, Stream } from '@libp2p/interface'
