@@ -59,4 +59,25 @@ describe('sync: two peers over libp2p', () => {
     alice.adapter.connect('alice' as any)
     await again
   })
+
+  it('syncs a 20 MB document', async function () {
+    this.timeout(120_000)
+    const alice = await createSyncPeer('alice')
+    const bob = await createSyncPeer('bob')
+    peers = [alice, bob]
+
+    await alice.node.dial(bob.node.getMultiaddrs()[0])
+    await alice.adapter.whenReady()
+
+    const blob = new Uint8Array(20 * 1024 * 1024)
+    for (let i = 0; i < blob.length; i += 4096) {
+      blob[i] = i % 251
+    }
+    const handle = alice.repo!.create<{ blob?: Uint8Array }>({ blob })
+
+    const bobHandle = await bob.repo!.find<{ blob?: Uint8Array }>(handle.url)
+    const received = bobHandle.doc().blob
+    expect(received?.byteLength).to.equal(blob.byteLength)
+    expect(received?.[4096 * 7]).to.equal((4096 * 7) % 251)
+  })
 })

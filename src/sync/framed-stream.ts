@@ -3,12 +3,49 @@
  * through an ordered queue that waits for the stream's `'drain'` event under backpressure.
  */
 import { cbor } from '@automerge/automerge-repo/slim'
-import { InvalidMessageError } from '@libp2p/interface'
+import { InvalidMessageError, TimeoutError } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { MessageTooLargeError } from '../errors.ts'
 import { WRITE_BATCH_BYTES } from './constants.ts'
 import type { AbortOptions, Connection, Logger, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+function varintLength (value: number): number {
+  let length = 1
+
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80)
+    length++
+  }
+
+  return length
+}
+
+/**
+ * An unsigned varint, as lpStream's default decoder, except that a prefix longer than any allowed
+ * length fails at once: the default keeps reading one byte at a time as long as the bytes say
+ * "more follows", so a stream of 0xff would only end at the handshake timeout.
+ */
+function decodeLength (buf: Uint8ArrayList, maxLengthLength: number): number {
+  let value = 0
+
+  for (let i = 0; i < buf.byteLength; i++) {
+    const byte = buf.get(i)
+    value += (byte & 0x7f) * 2 ** (7 * i)
+
+    if ((byte & 0x80) === 0) {
+      return value
+    }
+  }
+
+  if (buf.byteLength >= maxLengthLength) {
+    throw new InvalidMessageError('Frame length prefix is longer than any allowed frame needs')
+  }
+
+  // lpStream reads another byte on RangeError
+  throw new RangeError('Incomplete varint')
+}
 
 export interface FramedStreamInit {
   maxMessageSize: number
@@ -32,8 +69,11 @@ export class FramedStream {
     this.maxMessageSize = init.maxMessageSize
     this.queue = []
     this.ended = false
+    const maxLengthLength = varintLength(init.maxMessageSize)
     this.lp = lpStream(stream, {
       maxDataLength: init.maxMessageSize,
+      maxLengthLength,
+      lengthDecoder: (buf) => decodeLength(buf, maxLengthLength),
       // the byte stream buffers what arrived but is not read yet: one whole frame plus what the
       // transport delivers in one go while the frame is being decoded
       maxBufferSize: init.maxMessageSize + 4 * 1024 * 1024
@@ -156,6 +196,15 @@ export class FramedStream {
       await this.stream.close({ signal: AbortSignal.timeout(timeout) })
     } catch (err: any) {
       this.abort(err)
+      return
+    }
+
+    // our end is closed; a remote that keeps its end open does not get to hold the stream
+    if (this.stream.status === 'open') {
+      const timer = setTimeout(() => {
+        this.abort(new TimeoutError('The remote did not close the stream'))
+      }, timeout)
+      this.stream.addEventListener('close', () => { clearTimeout(timer) }, { once: true })
     }
   }
 
