@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { createPeer } from '../src/index.ts'
 import { bundleBrowser } from '../test/browser/fixtures/bundle.ts'
-import { serveDirectory } from '../test/browser/fixtures/harness.ts'
+import { serveDirectory } from '../test/browser/fixtures/static-server.ts'
 import type { AutomergeUrl } from '@automerge/automerge-repo'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -69,9 +69,11 @@ await bundleBrowser({
   entry: join(example, 'main.ts'),
   outfile: join(out, 'main.js'),
   minify: true,
-  alias: { docpeer: join(root, 'src/index.ts') }
+  alias: { docpeer: join(root, 'src/index.ts') },
+  automergeWasm: 'file'
 })
 const bundle = await readFile(join(out, 'main.js'))
+const wasm = await readFile(join(out, 'automerge.wasm'))
 await copyFile(join(example, 'index.html'), join(out, 'index.html'))
 await copyFile(join(example, 'style.css'), join(out, 'style.css'))
 
@@ -93,7 +95,8 @@ for (const a of addrs) {
   console.info(`  ${a}`)
 }
 console.info(`document ${docUrl}`)
-console.info(`bundle main.js ${(bundle.length / 1024).toFixed(0)} KiB minified, ${(gzipSync(bundle, { level: 9 }).length / 1024).toFixed(0)} KiB gzipped (built in ${Date.now() - started} ms)`)
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`
+console.info(`bundle main.js ${kib(bundle.length)} minified, ${kib(gzipSync(bundle, { level: 9 }).length)} gzipped; automerge.wasm ${kib(wasm.length)}, ${kib(gzipSync(wasm, { level: 9 }).length)} gzipped (built in ${Date.now() - started} ms)`)
 console.info(`demo at ${url}/ (open it in a few tabs; type a line here to add a todo from the server)`)
 
 const lines = createInterface({ input: process.stdin })

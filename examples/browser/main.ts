@@ -6,6 +6,7 @@
  * server and connects to them over WebRTC; tabs of this browser also sync through a
  * BroadcastChannel, so they keep working with the server gone. Documents live in IndexedDB.
  */
+import { initializeWasm } from '@automerge/automerge/slim'
 import { BroadcastChannelNetworkAdapter } from '@automerge/automerge-repo-network-broadcastchannel'
 import { IndexedDBStorageAdapter } from '@automerge/automerge-repo-storage-indexeddb'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -216,7 +217,12 @@ async function findDoc (repo: Repo, url: AutomergeUrl): Promise<DocHandle<TodoLi
 }
 
 async function main (): Promise<void> {
-  const config: DemoConfig = await (await fetch('/config.json')).json()
+  // the demo bundle carries automerge's slim entry: its wasm comes as a file of its own, compiled
+  // while it downloads, fetched beside the config
+  const [config] = await Promise.all([
+    fetch('/config.json').then(async res => res.json() as Promise<DemoConfig>),
+    initializeWasm('/automerge.wasm')
+  ])
   const params = new URLSearchParams(location.search)
   const transport = params.get('transport') === 'webrtc-direct' ? 'webrtcDirect' : 'ws'
 

@@ -5,6 +5,8 @@
  *
  * Runs inside scripts/netns-run.sh (npm run test:browser).
  */
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'aegir/chai'
 import { createPeer, SYNC_PROTOCOL } from '../../src/index.ts'
@@ -15,6 +17,38 @@ import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
 import type { BrowserContext, Page } from 'playwright-core'
 
 const PAGE_ENTRY = fileURLToPath(new URL('./fixtures/page.ts', import.meta.url))
+const SERVER_PROCESS = fileURLToPath(new URL('./fixtures/server-process.ts', import.meta.url))
+
+interface ServerProcess {
+  peerId: string
+  addrs: string[]
+  stop(): Promise<void>
+}
+
+/**
+ * A server-role peer in a child process (see fixtures/server-process.ts for why).
+ */
+async function startServerProcess (): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [SERVER_PROCESS, NETNS_HOST], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const exited = new Promise(resolve => child.once('exit', resolve))
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve)
+    child.once('exit', code => { reject(new Error(`server process exited with ${code}`)) })
+  })
+  const { peerId, addrs } = JSON.parse(line)
+
+  return {
+    peerId,
+    addrs,
+    async stop () {
+      if (child.exitCode == null && child.signalCode == null) {
+        child.kill('SIGINT')
+      }
+
+      await exited
+    }
+  }
+}
 
 function serverAddr (server: Docpeer, transport: string): string {
   const addr = server.libp2p.getMultiaddrs().map(ma => ma.toString()).find(a => a.includes(transport))
@@ -103,31 +137,38 @@ describe('browser peer in Chromium (document sync)', function () {
   })
 
   it('two pages sync over their direct WebRTC connection, and keep syncing after the server stops', async () => {
-    const a = await startPage(harness)
-    const b = await startPage(harness)
-    const ws = serverAddr(server, '/ws/')
-    await a.page.evaluate(async (addr) => window.docpeerTest.syncWith(addr), ws)
-    await b.page.evaluate(async (addr) => window.docpeerTest.syncWith(addr), ws)
+    // this test stops the server while the pages are connected: a server of its own, in a process
+    const daemon = await startServerProcess()
 
-    // the pages find each other through the server and connect over WebRTC
-    const direct = await a.page.evaluate(async (id) => window.docpeerTest.waitForConnection(id, 'webrtc'), b.peerId)
-    expect(direct.limited).to.equal(false)
+    try {
+      const a = await startPage(harness)
+      const b = await startPage(harness)
+      const ws = daemon.addrs.find(a => a.includes('/ws/')) ?? ''
+      await a.page.evaluate(async (addr) => window.docpeerTest.syncWith(addr), ws)
+      await b.page.evaluate(async (addr) => window.docpeerTest.syncWith(addr), ws)
 
-    const url = await a.page.evaluate(() => window.docpeerTest.create({ text: 'from a' }))
-    expect(await b.page.evaluate(async (url) => window.docpeerTest.waitFor(url, 'text', 'from a'), url)).to.deep.equal({ text: 'from a' })
+      // the pages find each other through the server and connect over WebRTC
+      const direct = await a.page.evaluate(async (id) => window.docpeerTest.waitForConnection(id, 'webrtc'), b.peerId)
+      expect(direct.limited).to.equal(false)
 
-    await server.stop()
+      const url = await a.page.evaluate(() => window.docpeerTest.create({ text: 'from a' }))
+      expect(await b.page.evaluate(async (url) => window.docpeerTest.waitFor(url, 'text', 'from a'), url)).to.deep.equal({ text: 'from a' })
 
-    await b.page.evaluate(async (url) => { await window.docpeerTest.set(url, 'text', 'from b, server gone') }, url)
-    await a.page.evaluate(async (url) => window.docpeerTest.waitFor(url, 'text', 'from b, server gone'), url)
-    await a.page.evaluate(async (url) => { await window.docpeerTest.set(url, 'reply', 'from a, server gone') }, url)
-    await b.page.evaluate(async (url) => window.docpeerTest.waitFor(url, 'reply', 'from a, server gone'), url)
+      await daemon.stop()
 
-    // the only connection left between them is the WebRTC one, and it carries the sync stream
-    const connections = await a.page.evaluate(() => window.docpeerTest.connections())
-    expect(connections.map(c => c.transport)).to.deep.equal(['webrtc'])
-    expect(connections[0].remotePeer).to.equal(b.peerId)
-    expect(connections[0].protocols).to.include(SYNC_PROTOCOL)
+      await b.page.evaluate(async (url) => { await window.docpeerTest.set(url, 'text', 'from b, server gone') }, url)
+      await a.page.evaluate(async (url) => window.docpeerTest.waitFor(url, 'text', 'from b, server gone'), url)
+      await a.page.evaluate(async (url) => { await window.docpeerTest.set(url, 'reply', 'from a, server gone') }, url)
+      await b.page.evaluate(async (url) => window.docpeerTest.waitFor(url, 'reply', 'from a, server gone'), url)
+
+      // the only connection left between them is the WebRTC one, and it carries the sync stream
+      const connections = await a.page.evaluate(() => window.docpeerTest.connections())
+      expect(connections.map(c => c.transport)).to.deep.equal(['webrtc'])
+      expect(connections[0].remotePeer).to.equal(b.peerId)
+      expect(connections[0].protocols).to.include(SYNC_PROTOCOL)
+    } finally {
+      await daemon.stop()
+    }
   })
 
   it('a page reloads and still has its document, from IndexedDB', async () => {
