@@ -47,6 +47,10 @@ export interface DemoStatus {
   peerId?: string
   syncState: SyncState
   firstSyncMs?: number
+  /**
+   * ms after page load at which each start-up step finished
+   */
+  timings: Record<string, number>
   todos: string[]
 }
 
@@ -56,7 +60,11 @@ declare global {
   }
 }
 
-const status: DemoStatus = { syncState: 'starting', todos: [] }
+const status: DemoStatus = { syncState: 'starting', timings: {}, todos: [] }
+
+function mark (step: string): void {
+  status.timings[step] = Math.round(performance.now())
+}
 window.demo = status
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T
@@ -223,6 +231,7 @@ async function main (): Promise<void> {
     fetch('/config.json').then(async res => res.json() as Promise<DemoConfig>),
     initializeWasm('/automerge.wasm')
   ])
+  mark('wasm and config')
   const params = new URLSearchParams(location.search)
   const transport = params.get('transport') === 'webrtc-direct' ? 'webrtcDirect' : 'ws'
 
@@ -234,10 +243,16 @@ async function main (): Promise<void> {
     iceServers: [],
     repo: {
       storage: new IndexedDBStorageAdapter('docpeer-demo'),
-      network: [new BroadcastChannelNetworkAdapter({ channelName: 'docpeer-demo' })]
+      network: [new BroadcastChannelNetworkAdapter({
+        channelName: 'docpeer-demo',
+        // the Repo looks documents up only once every adapter is ready, and this one is ready after
+        // waiting this long for other tabs (default 1000 ms); tabs of one browser answer at once
+        peerWaitMs: 100
+      })]
     }
   })
 
+  mark('peer started')
   const repo = peer.repo
 
   if (repo == null) {
@@ -262,12 +277,14 @@ async function main (): Promise<void> {
 
   try {
     await peer.syncWith(serverAddr)
+    mark('server connected')
   } catch (err) {
     console.error('could not reach the server', err)
     setSyncState('offline', 'server unreachable · local only')
   }
 
   const handle = await findDoc(repo, config.docUrl)
+  mark('document found')
   const render = (): void => { renderDoc(handle, me) }
   handle.on('change', render)
   render()
