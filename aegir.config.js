@@ -1,9 +1,10 @@
 /**
  * aegir configuration. aegir only reads `.aegir.js`, which re-exports this file.
  *
- * - `build.bundle: false`: esbuild chokes on automerge's `.wasm` import when aegir bundles; browser
- *   tests and the demo bundle it themselves.
- * - dep-check: `typescript` comes with aegir, `node` is the pinned runtime (devDependency).
+ * `build.bundle: false`: esbuild chokes on automerge's `.wasm` import when aegir bundles; browser
+ * tests and the demo bundle it themselves.
+ *
+ * dep-check: `typescript` comes with aegir, `node` is the pinned runtime (devDependency).
  */
 export default {
   build: {

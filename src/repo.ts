@@ -54,20 +54,26 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
     ...options.sync
   })
 
-  const storage = options.storage === 'memory'
-    ? undefined
-    : typeof options.storage === 'object'
-      ? options.storage
-      : dataDir == null ? undefined : automergeStorage(dataDir)
-
   const repo = new Repo({
     peerId: libp2p.peerId.toString() as RepoPeerId,
     network: [adapter, ...(options.network ?? [])],
-    storage,
+    storage: documentStorage(options.storage, dataDir),
     sharePolicy: options.sharePolicy
   })
 
   await adapter.whenReady()
 
   return { repo, adapter }
+}
+
+function documentStorage (choice: RepoOptions['storage'], dataDir?: string): StorageAdapterInterface | undefined {
+  if (typeof choice === 'object') {
+    return choice
+  }
+
+  if (choice === 'memory' || dataDir == null) {
+    return undefined
+  }
+
+  return automergeStorage(dataDir)
 }

@@ -5,8 +5,8 @@
  */
 import { expect } from 'aegir/chai'
 import { createLibp2p } from 'libp2p'
-import * as browserConfig from '../src/config/defaults.browser.ts'
 import { applyOverrides } from '../src/config/common.ts'
+import * as browserConfig from '../src/config/defaults.browser.ts'
 import * as nodeConfig from '../src/config/defaults.ts'
 import type { Libp2pOptions } from 'libp2p'
 

@@ -1,10 +1,11 @@
 /**
  * The changes `docpeer doc change` understands, applied inside an automerge `change` callback:
  *
- * - `path=value`: set a field. The path uses dots or slashes (`todos.0.done`, `/todos/0/done`);
- *   the value is JSON when it parses as JSON (`n=3`, `done=true`, `tags=["a"]`), a string otherwise.
- * - a JSON Patch (RFC 6902) operation or array of operations with `add`, `replace` and `remove`;
- *   `-` as the last path segment appends to an array.
+ * `path=value` sets a field. The path uses dots or slashes (`todos.0.done`, `/todos/0/done`); the
+ * value is JSON when it parses as JSON (`n=3`, `done=true`, `tags=["a"]`), a string otherwise.
+ *
+ * A JSON Patch (RFC 6902) operation or array of operations does `add`, `replace` and `remove`; `-`
+ * as the last path segment appends to an array.
  */
 import { UsageError } from './io.ts'
 
@@ -141,7 +142,7 @@ export function applyDocChange (doc: any, change: DocChange): void {
       throw new UsageError(`cannot remove /${change.path.join('/')}: it does not exist`)
     }
 
-    delete target[last]  // eslint-disable-line @typescript-eslint/no-dynamic-delete
+    delete target[last]
     return
   }
 

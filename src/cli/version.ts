@@ -11,7 +11,9 @@ export function docpeerVersion (): string {
       if (pkg.name === 'docpeer') {
         return pkg.version
       }
-    } catch {}
+    } catch {
+      // not this one: try the next candidate
+    }
   }
 
   return 'unknown'

@@ -4,10 +4,10 @@
  */
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify, identifyPush } from '@libp2p/identify'
+import { KEEP_ALIVE } from '@libp2p/interface'
 import { noise } from '@libp2p/noise'
 import { ping } from '@libp2p/ping'
 import { yamux } from '@libp2p/yamux'
-import { KEEP_ALIVE } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify, IdentifyPush } from '@libp2p/identify'
 import type { ConnectionEncrypter, PeerId, PrivateKey, ServiceMap, StreamMuxerFactory, Upgrader, ComponentLogger } from '@libp2p/interface'

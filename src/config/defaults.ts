@@ -2,13 +2,13 @@
  * libp2p options for Node.js peers. The browser build swaps this file for `defaults.browser.ts`
  * through the package.json "browser" field; both export `libp2pDefaults` with the same signature.
  *
- * Roles:
- * - `daemon`: a peer on a laptop or a LAN host. TCP and WebSocket listeners, mDNS discovery,
- *   optional bootstrap list, circuit relay transport (it can reach and be reached through relays),
- *   AutoNAT and DCUtR so a relayed connection can become a direct one.
- * - `server`: a public peer browsers and daemons dial. TCP, WebSocket, WebRTC Direct (UDP, for
- *   browsers when there is no certificate) and (given a certificate) secure WebSocket listeners,
- *   `announce` addresses, a circuit relay v2 server with limits.
+ * The `daemon` role is a peer on a laptop or a LAN host: TCP and WebSocket listeners, mDNS
+ * discovery, optional bootstrap list, circuit relay transport (it can reach and be reached through
+ * relays), AutoNAT and DCUtR so a relayed connection can become a direct one.
+ *
+ * The `server` role is a public peer browsers and daemons dial: TCP, WebSocket, WebRTC Direct (UDP,
+ * for browsers when there is no certificate) and (given a certificate) secure WebSocket listeners,
+ * `announce` addresses, a circuit relay v2 server with limits.
  */
 import { autoNAT } from '@libp2p/autonat'
 import { bootstrap } from '@libp2p/bootstrap'

@@ -2,8 +2,8 @@
  * `docpeer daemon`: a long-running peer on fixed default ports, printing its peer id and addresses
  * (again when they change) and the peers that connect and disconnect, until SIGINT or SIGTERM.
  */
-import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WS_PORT, DEFAULT_WSS_PORT } from '../../constants.ts'
 import { automergeWebSocketBridge } from '../../bridge.ts'
+import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WS_PORT, DEFAULT_WSS_PORT } from '../../constants.ts'
 import { createPeer } from '../../peer.ts'
 import { checkMultiaddrs, parseCommandArgs } from '../args.ts'
 import { EXIT_OK, UsageError } from '../io.ts'
@@ -38,7 +38,6 @@ Options:
   -h, --help            show this help`
 
 const ROLES: readonly PeerRole[] = ['daemon', 'server']
-
 
 export async function daemonCommand (args: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(args, {
