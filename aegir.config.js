@@ -13,7 +13,9 @@ export default {
   dependencyCheck: {
     ignore: [
       'typescript',
-      'node'
+      'node',
+      // examples/browser imports the package by its own name, as an app would (esbuild aliases it)
+      'docpeer'
     ],
     productionIgnorePatterns: [
       'aegir.config.js',
