@@ -1,0 +1,276 @@
+/**
+ * Malformed inputs for docpeer's sync protocol, drawn from a seeded PRNG. Each input is what a
+ * hostile peer sends on one fresh sync stream.
+ */
+import { cbor, generateAutomergeUrl, parseAutomergeUrl } from '@automerge/automerge-repo'
+
+export type FastKind =
+  'random-bytes' | 'truncated' | 'oversize-prefix' | 'bad-varint' | 'cbor-wrong-shape' | 'cbor-bomb' |
+  'wrong-version' | 'wrong-identity' | 'before-handshake' | 'empty' | 'post-handshake' | 'repo-garbage'
+
+export const FAST_KINDS: FastKind[] = [
+  'random-bytes', 'truncated', 'oversize-prefix', 'bad-varint', 'cbor-wrong-shape', 'cbor-bomb',
+  'wrong-version', 'wrong-identity', 'before-handshake', 'empty', 'post-handshake', 'repo-garbage'
+]
+
+/**
+ * What the target should do with the stream: `refused` is a reset or an `error` frame and a close
+ * (a random object can happen to be a join with a foreign sender id), `reset` a reset. `repo-garbage` frames are well formed as far as the adapter can tell (they go to the Repo,
+ * which must survive them); the hostile side closes those streams itself.
+ */
+export type Expectation = 'refused' | 'reset' | 'any'
+
+export interface FuzzInput {
+  kind: FastKind
+  /** bytes sent right after the stream opens */
+  first: Uint8Array
+  /** send a valid `join` first and wait for the `peer` reply, then send `first` */
+  handshake: boolean
+  /** close our writing end after sending */
+  closeWrite: boolean
+  expect: Expectation
+}
+
+export interface InputContext {
+  hostileId: string
+  targetId: string
+  maxMessageSize: number
+  /** a document the honest peer is editing, so some garbage aims at a live document */
+  liveDocumentId?: string
+}
+
+export function varint (value: number): Uint8Array {
+  const out: number[] = []
+
+  while (value >= 0x80) {
+    out.push((value % 0x80) | 0x80)
+    value = Math.floor(value / 0x80)
+  }
+
+  out.push(value)
+  return Uint8Array.from(out)
+}
+
+export function frame (payload: Uint8Array): Uint8Array {
+  const prefix = varint(payload.byteLength)
+  const out = new Uint8Array(prefix.byteLength + payload.byteLength)
+  out.set(prefix)
+  out.set(payload, prefix.byteLength)
+  return out
+}
+
+export function encodeFrame (message: unknown): Uint8Array {
+  return frame(cbor.encode(message))
+}
+
+export function joinMessage (senderId: string, versions: unknown = ['1']): Record<string, unknown> {
+  return { type: 'join', senderId, peerMetadata: {}, supportedProtocolVersions: versions }
+}
+
+function concat (...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  let offset = 0
+
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.byteLength
+  }
+
+  return out
+}
+
+export class InputGenerator {
+  private readonly rand: () => number
+  private readonly ctx: InputContext
+
+  constructor (rand: () => number, ctx: InputContext) {
+    this.rand = rand
+    this.ctx = ctx
+  }
+
+  int (max: number): number {
+    return Math.floor(this.rand() * max)
+  }
+
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(items.length)]
+  }
+
+  bytes (length: number): Uint8Array {
+    const out = new Uint8Array(length)
+
+    for (let i = 0; i < length; i++) {
+      out[i] = this.int(256)
+    }
+
+    return out
+  }
+
+  private documentId (): unknown {
+    return this.pick([
+      parseAutomergeUrl(generateAutomergeUrl()).documentId,
+      this.ctx.liveDocumentId ?? 'nope',
+      'not-a-document-id',
+      '',
+      42,
+      null,
+      undefined,
+      this.bytes(16)
+    ])
+  }
+
+  /**
+   * Any CBOR value, nested a few levels.
+   */
+  value (depth = 0): unknown {
+    const choice = this.int(depth > 3 ? 7 : 10)
+
+    switch (choice) {
+      case 0: return this.int(2 ** 31) - 2 ** 30
+      case 1: return this.rand() * 1e12
+      case 2: return 'x'.repeat(this.int(40))
+      case 3: return this.bytes(this.int(64))
+      case 4: return this.pick([true, false, null, undefined])
+      case 5: return this.pick(['join', 'peer', 'error', 'sync', 'request', 'ephemeral', 'doc-unavailable'])
+      case 6: return -this.int(1000)
+      case 7: return Array.from({ length: this.int(5) }, () => this.value(depth + 1))
+      case 8: {
+        const obj: Record<string, unknown> = {}
+        for (let i = this.int(6); i > 0; i--) {
+          obj[this.pick(['type', 'senderId', 'targetId', 'documentId', 'data', 'peerMetadata', 'supportedProtocolVersions', 'x'])] = this.value(depth + 1)
+        }
+        return obj
+      }
+      default: return new Map([[this.value(depth + 1), this.value(depth + 1)]])
+    }
+  }
+
+  /**
+   * Handshake-shaped objects with one field wrong, and plain random values.
+   */
+  wrongShape (): unknown {
+    const { hostileId, targetId } = this.ctx
+
+    return this.pick([
+      () => this.value(),
+      () => ({ type: 'join' }),
+      () => ({ type: 'join', senderId: this.pick([42, '', null, [hostileId], { id: hostileId }]), supportedProtocolVersions: ['1'] }),
+      () => ({ type: 'join', senderId: hostileId, peerMetadata: this.pick([5, 'meta', [1], { storageId: 7 }, { isEphemeral: 'yes' }]) }),
+      () => ({ type: 'join', senderId: hostileId, supportedProtocolVersions: this.pick(['1', 1, [1], [null], { 0: '1' }]) }),
+      () => ({ type: 'peer', senderId: hostileId, targetId, selectedProtocolVersion: '1', peerMetadata: {} }),
+      () => ({ type: 'error', senderId: hostileId, message: 'go away', targetId }),
+      () => ({ type: this.value(), senderId: hostileId, targetId }),
+      () => [joinMessage(hostileId)],
+      () => new Map([['type', 'join'], ['senderId', hostileId]])
+    ])()
+  }
+
+  /**
+   * Valid CBOR (or CBOR-ish) built to hurt a decoder: deep nesting, huge declared lengths,
+   * unknown or exotic tags.
+   */
+  cborBomb (): Uint8Array {
+    const depth = 100 + this.int(20_000)
+    return this.pick([
+      // nested arrays [[[[...]]]]
+      () => concat(new Uint8Array(depth).fill(0x81), Uint8Array.of(0x00)),
+      // nested maps {0: {0: ...}}
+      () => concat(...Array.from({ length: Math.min(depth, 5000) }, () => Uint8Array.of(0xa1, 0x00)), Uint8Array.of(0x00)),
+      // an array, a map, a byte string and a text string claiming 2^32-1 or 2^64-1 items
+      () => Uint8Array.of(0x9a, 0xff, 0xff, 0xff, 0xff, 0x00),
+      () => Uint8Array.of(0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00),
+      () => Uint8Array.of(0x5a, 0x7f, 0xff, 0xff, 0xff, 0x00),
+      () => Uint8Array.of(0x7b, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x61),
+      // indefinite-length array never closed
+      () => concat(Uint8Array.of(0x9f), new Uint8Array(this.int(1000)).fill(0x01)),
+      // tag 27 (generic object: constructor name and arguments), tags 28/29 (shared references)
+      () => concat(Uint8Array.of(0xd8, 0x1b), cbor.encode(['RegExp', '(a+)+$'])),
+      () => Uint8Array.of(0xd8, 0x1c, 0xd8, 0x1c, 0xd8, 0x1d, 0x00),
+      () => concat(Uint8Array.of(0xd8, 0x1d, 0x19, 0xff, 0xff)),
+      // typed-array tags with bad lengths, a random tag, a big negative integer
+      () => Uint8Array.of(0xd8, 0x46, 0x43, 0x01, 0x02, 0x03),
+      () => concat(Uint8Array.of(0xda, 0xde, 0xad, 0xbe, 0xef), this.bytes(8)),
+      () => Uint8Array.of(0x3b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+    ])()
+  }
+
+  /**
+   * A repo message the adapter lets through (right type tag, our sender id, addressed to the
+   * target) but with garbage in the fields automerge-repo reads.
+   */
+  repoGarbage (): unknown {
+    const { hostileId, targetId } = this.ctx
+    const message: Record<string, unknown> = {
+      type: this.pick(['sync', 'request', 'ephemeral', 'doc-unavailable', 'remote-subscription-change', 'remote-heads-changed', 'unknown-type']),
+      senderId: hostileId,
+      targetId,
+      documentId: this.documentId()
+    }
+
+    for (const field of ['data', 'count', 'sessionId', 'add', 'remove', 'newHeads']) {
+      if (this.rand() < 0.5) {
+        message[field] = this.value()
+      }
+    }
+
+    if (this.rand() < 0.3) {
+      message.data = this.bytes(this.int(300))
+    }
+
+    return message
+  }
+
+  /**
+   * Bad frames after a completed handshake.
+   */
+  afterHandshake (): Uint8Array {
+    const { hostileId, targetId, maxMessageSize } = this.ctx
+    const live = this.ctx.liveDocumentId
+
+    return this.pick([
+      () => this.bytes(1 + this.int(300)),
+      () => frame(this.bytes(1 + this.int(300))),
+      () => encodeFrame(this.wrongShape()),
+      () => varint(maxMessageSize + 1 + this.int(1_000_000)),
+      () => encodeFrame(joinMessage(hostileId)),
+      // spoofed sender, foreign target
+      () => encodeFrame({ type: 'sync', senderId: 'someone-else', targetId, documentId: live, data: this.bytes(20) }),
+      () => encodeFrame({ type: 'request', senderId: targetId, targetId, documentId: live, data: this.bytes(20) }),
+      () => encodeFrame({ type: 'sync', senderId: hostileId, targetId: 'someone-else', documentId: live, data: this.bytes(20) })
+    ])()
+  }
+
+  next (kind: FastKind = this.pick(FAST_KINDS)): FuzzInput {
+    const { hostileId, maxMessageSize } = this.ctx
+
+    switch (kind) {
+      case 'random-bytes':
+        return { kind, first: this.bytes(1 + this.int(2048)), handshake: false, closeWrite: true, expect: 'reset' }
+      case 'truncated': {
+        const length = 10 + this.int(4000)
+        return { kind, first: concat(varint(length), this.bytes(this.int(length))), handshake: false, closeWrite: true, expect: 'reset' }
+      }
+      case 'oversize-prefix':
+        return { kind, first: concat(varint(maxMessageSize + 1 + this.int(2 ** 40)), this.bytes(this.int(64))), handshake: false, closeWrite: false, expect: 'reset' }
+      case 'bad-varint':
+        // closed after: a varint that never ends is held until the handshake timeout (slow lane)
+        return { kind, first: new Uint8Array(5 + this.int(20)).fill(0xff), handshake: false, closeWrite: true, expect: 'reset' }
+      case 'cbor-wrong-shape':
+        return { kind, first: encodeFrame(this.wrongShape()), handshake: false, closeWrite: false, expect: 'refused' }
+      case 'cbor-bomb':
+        return { kind, first: frame(this.cborBomb()), handshake: false, closeWrite: false, expect: 'reset' }
+      case 'wrong-version':
+        return { kind, first: encodeFrame(joinMessage(hostileId, this.pick([[], ['0'], ['2'], ['1.0.0'], ['x', 'y'], ['999']]))), handshake: false, closeWrite: false, expect: 'refused' }
+      case 'wrong-identity':
+        return { kind, first: encodeFrame(joinMessage(this.pick(['alice', this.ctx.targetId, hostileId + 'x', 'x'.repeat(1000)]))), handshake: false, closeWrite: false, expect: 'refused' }
+      case 'before-handshake':
+        return { kind, first: encodeFrame({ type: this.pick(['sync', 'request', 'ephemeral']), senderId: hostileId, targetId: this.ctx.targetId, documentId: this.ctx.liveDocumentId, data: this.bytes(32) }), handshake: false, closeWrite: false, expect: 'reset' }
+      case 'empty':
+        return { kind, first: new Uint8Array(0), handshake: false, closeWrite: true, expect: 'reset' }
+      case 'post-handshake':
+        return { kind, first: this.afterHandshake(), handshake: true, closeWrite: false, expect: 'reset' }
+      case 'repo-garbage':
+        return { kind, first: concat(...Array.from({ length: 1 + this.int(4) }, () => encodeFrame(this.repoGarbage()))), handshake: true, closeWrite: true, expect: 'any' }
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Peers for the reliability scenarios: docpeer peers on loopback TCP only (no mDNS, no relay
+ * listener, so nothing but the scenario's own traffic), a bare "hostile" libp2p node that speaks
+ * raw bytes on docpeer's sync protocol, and small waiting helpers.
+ */
+import { identify } from '@libp2p/identify'
+import { noise } from '@libp2p/noise'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p } from 'libp2p'
+import { createPeer } from '../../../src/index.ts'
+import type { Docpeer, DocpeerInit } from '../../../src/index.ts'
+import type { Libp2p } from '@libp2p/interface'
+import type { Libp2pOptions } from 'libp2p'
+
+export const LOOPBACK_TCP = '/ip4/127.0.0.1/tcp/0'
+
+/**
+ * A docpeer peer listening on loopback TCP with an in-memory Repo unless told otherwise.
+ */
+export async function loopbackPeer (init: DocpeerInit = {}): Promise<Docpeer> {
+  return createPeer({
+    host: '127.0.0.1',
+    mdns: false,
+    listen: [LOOPBACK_TCP],
+    repo: { storage: 'memory' },
+    ...init
+  })
+}
+
+/**
+ * A plain libp2p node (TCP, noise, yamux, identify): the hostile peer speaks the sync protocol by
+ * hand on it.
+ */
+export async function bareNode (options: Partial<Libp2pOptions> = {}): Promise<Libp2p> {
+  return createLibp2p({
+    addresses: { listen: [LOOPBACK_TCP] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify() },
+    connectionManager: { inboundConnectionThreshold: 10_000 },
+    ...options
+  })
+}
+
+export async function sleep (ms: number): Promise<void> {
+  await new Promise(resolve => setTimeout(resolve, ms))
+}
+
+/**
+ * Resolves once `condition` holds, polling; rejects after `timeout` ms.
+ */
+export async function waitFor (condition: () => boolean | Promise<boolean>, timeout: number, what: string, interval = 20): Promise<void> {
+  const start = Date.now()
+
+  while (!(await condition())) {
+    if (Date.now() - start > timeout) {
+      throw new Error(`Timed out after ${timeout} ms waiting for ${what}`)
+    }
+
+    await sleep(interval)
+  }
+}
+
+/**
+ * A small seeded PRNG (mulberry32): a failing fuzz run can be replayed with its seed.
+ */
+export function prng (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/**
+ * Counts process-level failures (uncaught exceptions, unhandled rejections) while a scenario runs:
+ * in one process they are what a crash of the target would be.
+ */
+export function crashCounter (): { count: () => number, last: () => Error | undefined, stop: () => void } {
+  let crashes = 0
+  let last: Error | undefined
+  const onError = (err: any): void => {
+    crashes++
+    last = err
+    console.error('[soak] uncaught:', err)
+  }
+  process.on('uncaughtException', onError)
+  process.on('unhandledRejection', onError)
+
+  return {
+    count: () => crashes,
+    last: () => last,
+    stop: () => {
+      process.off('uncaughtException', onError)
+      process.off('unhandledRejection', onError)
+    }
+  }
+}
