@@ -14,12 +14,11 @@
  * disconnect.
  */
 import { Uint8ArrayList } from 'uint8arraylist'
-import { cbor } from '@automerge/automerge-repo'
 import { SYNC_PROTOCOL } from '../../src/sync/constants.ts'
 import { capturingLogger } from './lib/log-capture.ts'
-import { FAST_KINDS, InputGenerator, encodeFrame, joinMessage } from './lib/fuzz-inputs.ts'
+import { FAST_KINDS, InputGenerator, answerDialBack, encodeFrame, firstFrame, joinMessage } from './lib/fuzz-inputs.ts'
 import { settledHeap } from './lib/memory.ts'
-import { bareNode, crashCounter, loopbackPeer, prng, sleep, waitFor } from './lib/peers.ts'
+import { bareNode, crashCounter, loopbackPeer, prng, quietRepoComplaints, sleep, waitFor } from './lib/peers.ts'
 import type { FuzzInput } from './lib/fuzz-inputs.ts'
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 
@@ -69,59 +68,6 @@ export interface FuzzResult {
 }
 
 const STREAM_TIMEOUT = 20_000
-
-function firstFrame (rx: Uint8ArrayList): unknown {
-  try {
-    let length = 0
-    let shift = 0
-    let offset = 0
-
-    while (offset < rx.byteLength) {
-      const byte = rx.get(offset++)
-      length += (byte & 0x7f) * 2 ** shift
-      shift += 7
-
-      if ((byte & 0x80) === 0) {
-        break
-      }
-    }
-
-    if (offset + length > rx.byteLength || length === 0) {
-      return undefined
-    }
-
-    return cbor.decode(rx.subarray(offset, offset + length))
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * Answers the target's dial-back with a `peer` reply, then reads and drops whatever it sends.
- */
-async function answerDialBack (node: Libp2p): Promise<void> {
-  const hostileId = node.peerId.toString()
-
-  await node.handle(SYNC_PROTOCOL, (stream: Stream) => {
-    const rx = new Uint8ArrayList()
-    let answered = false
-
-    stream.addEventListener('message', evt => {
-      if (answered) {
-        return
-      }
-
-      rx.append(evt.data)
-      const join = firstFrame(rx) as any
-
-      if (join?.type === 'join') {
-        answered = true
-        rx.consume(rx.byteLength)
-        stream.send(encodeFrame({ type: 'peer', senderId: hostileId, peerMetadata: {}, selectedProtocolVersion: '1', targetId: join.senderId }))
-      }
-    })
-  }, { maxInboundStreams: 10_000, force: true })
-}
 
 async function runInput (connection: Connection, hostileId: string, input: FuzzInput): Promise<Outcome> {
   let stream: Stream
@@ -258,17 +204,7 @@ export async function runFuzz (options: FuzzOptions): Promise<FuzzResult> {
   const capture = capturingLogger()
   const started = Date.now()
 
-  // automerge-repo logs each repo message it cannot process with console.log and the whole
-  // message; count those instead of printing thousands of them
-  let repoComplaints = 0
-  const consoleLog = console.log
-  console.log = (...args: any[]): void => {
-    if (args[0] === 'error receiving message') {
-      repoComplaints++
-      return
-    }
-    consoleLog(...args)
-  }
+  const complaints = quietRepoComplaints()
 
   const target = await loopbackPeer({ role: 'server', libp2p: { logger: capture.logger } })
   const nodes: Libp2p[] = []
@@ -401,7 +337,7 @@ export async function runFuzz (options: FuzzOptions): Promise<FuzzResult> {
       slowStreams: slowDone.streams,
       slowUnended: slowDone.unended,
       crashes: crashes.count(),
-      repoComplaints,
+      repoComplaints: complaints.count(),
       targetAlive,
       honestConverged,
       honestDisconnects,
@@ -419,7 +355,7 @@ export async function runFuzz (options: FuzzOptions): Promise<FuzzResult> {
       durationMs: Date.now() - started
     }
   } finally {
-    console.log = consoleLog
+    complaints.restore()
     crashes.stop()
     await Promise.all(nodes.map(async node => node.stop()))
     await honestPeer?.stop()

@@ -3,6 +3,9 @@
  * hostile peer sends on one fresh sync stream.
  */
 import { cbor, generateAutomergeUrl, parseAutomergeUrl } from '@automerge/automerge-repo'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { SYNC_PROTOCOL } from '../../../src/sync/constants.ts'
+import type { Libp2p, Stream } from '@libp2p/interface'
 
 export type FastKind =
   'random-bytes' | 'truncated' | 'oversize-prefix' | 'bad-varint' | 'cbor-wrong-shape' | 'cbor-bomb' |
@@ -273,4 +276,107 @@ export class InputGenerator {
         return { kind, first: concat(...Array.from({ length: 1 + this.int(4) }, () => encodeFrame(this.repoGarbage()))), handshake: true, closeWrite: true, expect: 'any' }
     }
   }
+}
+
+export function firstFrame (rx: Uint8ArrayList): unknown {
+  try {
+    let length = 0
+    let shift = 0
+    let offset = 0
+
+    while (offset < rx.byteLength) {
+      const byte = rx.get(offset++)
+      length += (byte & 0x7f) * 2 ** shift
+      shift += 7
+
+      if ((byte & 0x80) === 0) {
+        break
+      }
+    }
+
+    if (offset + length > rx.byteLength || length === 0) {
+      return undefined
+    }
+
+    return cbor.decode(rx.subarray(offset, offset + length))
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Answers the target's dial-back with a `peer` reply, then reads and drops whatever it sends.
+ */
+export async function answerDialBack (node: Libp2p, senderId: string = node.peerId.toString()): Promise<void> {
+  const hostileId = senderId
+
+  await node.handle(SYNC_PROTOCOL, (stream: Stream) => {
+    const rx = new Uint8ArrayList()
+    let answered = false
+
+    stream.addEventListener('message', evt => {
+      if (answered) {
+        return
+      }
+
+      rx.append(evt.data)
+      const join = firstFrame(rx) as any
+
+      if (join?.type === 'join') {
+        answered = true
+        rx.consume(rx.byteLength)
+        stream.send(encodeFrame({ type: 'peer', senderId: hostileId, peerMetadata: {}, selectedProtocolVersion: '1', targetId: join.senderId }))
+      }
+    })
+  }, { maxInboundStreams: 10_000, force: true })
+}
+
+
+export interface HandshakenStream {
+  stream: Stream
+  /** the first frame the target sent (`peer` or `error`), or undefined if it reset first */
+  reply: any
+  /** resolves with 'reset' or 'closed' when the stream ends */
+  ended: Promise<'reset' | 'closed'>
+}
+
+/**
+ * Opens a sync stream and sends a `join` as `senderId`; resolves once the target replied or ended
+ * the stream (at most `timeout` ms).
+ */
+export async function joinAs (connection: { newStream: (protocol: string, options?: any) => Promise<Stream> }, senderId: string, timeout = 10_000): Promise<HandshakenStream> {
+  const stream = await connection.newStream(SYNC_PROTOCOL, { signal: AbortSignal.timeout(timeout), maxOutboundStreams: 10_000 })
+  const rx = new Uint8ArrayList()
+  let reply: any
+  let onReply: (() => void) | undefined
+
+  const ended = new Promise<'reset' | 'closed'>(resolve => {
+    if (stream.status !== 'open') {
+      resolve('reset')
+      return
+    }
+
+    stream.addEventListener('close', evt => { resolve(evt.error != null ? 'reset' : 'closed') }, { once: true })
+  })
+
+  stream.addEventListener('message', evt => {
+    if (reply !== undefined) {
+      return
+    }
+
+    rx.append(evt.data)
+    reply = firstFrame(rx)
+
+    if (reply !== undefined) {
+      onReply?.()
+    }
+  })
+
+  const replied = new Promise<void>(resolve => { onReply = resolve })
+  stream.send(encodeFrame(joinMessage(senderId)))
+  let timer: ReturnType<typeof setTimeout> | undefined
+  await Promise.race([replied, ended, new Promise(resolve => { timer = setTimeout(resolve, timeout) })])
+  clearTimeout(timer)
+
+  return { stream, reply, ended }
 }

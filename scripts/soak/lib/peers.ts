@@ -101,3 +101,24 @@ export function crashCounter (): { count: () => number, last: () => Error | unde
     }
   }
 }
+
+/**
+ * automerge-repo logs each repo message it cannot process with console.log and the whole message;
+ * count those instead of printing thousands of them.
+ */
+export function quietRepoComplaints (): { count: () => number, restore: () => void } {
+  let complaints = 0
+  const consoleLog = console.log
+  console.log = (...args: any[]): void => {
+    if (args[0] === 'error receiving message') {
+      complaints++
+      return
+    }
+    consoleLog(...args)
+  }
+
+  return {
+    count: () => complaints,
+    restore: () => { console.log = consoleLog }
+  }
+}
