@@ -186,4 +186,28 @@ describe('sync: protocol and hostile peers', () => {
       target.adapter.send({ type: 'foo', senderId: 'target' as any, targetId: 'nobody' as any, data: new Uint8Array([1]) })
     }).to.not.throw()
   })
+
+  it('keeps messages to one peer in order under backpressure', async function () {
+    this.timeout(60_000)
+    const target = await createSyncPeer('target', { repo: false })
+    peers.push(target)
+    target.adapter.connect('target' as any)
+    const mallory = await rawPeer('mallory')
+    await mallory.acceptDialBack()
+
+    await mallory.join(target.node.getMultiaddrs()[0])
+    await waitFor(() => target.adapter.peers.includes('mallory' as any), 10_000, 'mallory to be up')
+
+    // 32 MiB in 64 KiB messages: far beyond the muxer's window, so send() reports backpressure
+    const count = 512
+    for (let i = 0; i < count; i++) {
+      const data = new Uint8Array(64 * 1024)
+      new DataView(data.buffer).setUint32(0, i)
+      target.adapter.send({ type: 'foo', senderId: 'target' as any, targetId: 'mallory' as any, data })
+    }
+
+    await waitFor(() => mallory.received.length === count, 50_000, 'all messages')
+    const order = mallory.received.map(msg => new DataView(msg.data.buffer, msg.data.byteOffset).getUint32(0))
+    expect(order).to.deep.equal([...Array(count).keys()])
+  })
 })

@@ -611,7 +611,9 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
    * when the handshake is done or failed; never rejects.
    */
   private async openOutbound (session: Session, connection: Connection): Promise<void> {
-    return this.trackHandshake(session, this.runOutbound(session, connection))
+    return this.trackHandshake(session, this.runOutbound(session, connection).catch(err => {
+      this.log.error('sync with %p failed - %e', connection.remotePeer, err)
+    }))
   }
 
   private async runOutbound (session: Session, connection: Connection): Promise<void> {
