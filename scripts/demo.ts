@@ -1,11 +1,12 @@
+/* eslint-disable no-console -- a command that reports on its terminal */
 /**
  * `npm run demo`: starts a server-role docpeer (relay, WebSocket and WebRTC Direct listeners, a
  * Repo on disk) holding a shared todo list, bundles examples/browser with esbuild and serves it.
  * Open the printed URL in several tabs. Lines typed here are added to the list by the server.
  *
- * Options: --port <http port, 8080>  --host <http host, 127.0.0.1>
- *          --p2p-host <libp2p listen host, 127.0.0.1; a LAN address for WebRTC Direct>
- *          --data-dir <./.docpeer-demo>
+ * Options: `--port` (HTTP port, 8080), `--host` (HTTP host, 127.0.0.1), `--p2p-host` (libp2p listen
+ * host, 127.0.0.1; give a LAN address for WebRTC Direct, which browsers never use on loopback),
+ * `--data-dir` (./.docpeer-demo).
  */
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -48,12 +49,18 @@ const server = await createPeer({
   iceServers: []
 })
 
+const repo = server.repo
+
+if (repo == null) {
+  throw new Error('the server peer has no Repo')
+}
+
 // the list survives restarts: its URL is kept beside the server's data
 const urlFile = join(dataDir, 'demo-doc-url')
 let docUrl = await readFile(urlFile, 'utf8').then(s => s.trim() as AutomergeUrl).catch(() => undefined)
 
 if (docUrl == null) {
-  const handle = server.repo.create({
+  const handle = repo.create({
     title: 'Our shared list',
     todos: [{ id: 'welcome', text: 'Open this page in a second tab', done: false, by: 'server', at: Date.now() }]
   })
@@ -61,7 +68,7 @@ if (docUrl == null) {
   await writeFile(urlFile, docUrl)
 }
 
-const doc = await server.repo.find<{ todos: any[] }>(docUrl)
+const doc = await repo.find<{ todos: any[] }>(docUrl)
 
 const out = await mkdtemp(join(tmpdir(), 'docpeer-demo-'))
 const started = Date.now()
@@ -82,7 +89,7 @@ await writeFile(join(out, 'config.json'), JSON.stringify({
   docUrl,
   server: {
     peerId: server.peerId.toString(),
-    storageId: await server.repo.storageId(),
+    storageId: await repo.storageId(),
     ws: addrs.filter(a => a.includes('/ws/')),
     webrtcDirect: addrs.filter(a => a.includes('/webrtc-direct/'))
   }

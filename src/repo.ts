@@ -6,6 +6,7 @@
 import { Repo } from '@automerge/automerge-repo'
 import { automergeStorage } from './storage.ts'
 import { Libp2pNetworkAdapter } from './sync/index.ts'
+import { UnionNetworkAdapter } from './sync/union-adapter.ts'
 import type { Libp2pNetworkAdapterInit, Libp2pSyncComponents } from './sync/index.ts'
 import type { NetworkAdapterInterface, PeerId as RepoPeerId, SharePolicy, StorageAdapterInterface } from '@automerge/automerge-repo'
 
@@ -54,9 +55,15 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
     ...options.sync
   })
 
+  // with more adapters, one peer can be reachable through several (a tab over BroadcastChannel
+  // and WebRTC): the union keeps the Repo from dropping it when only one of the ways closes
+  const network = options.network == null || options.network.length === 0
+    ? [adapter]
+    : [new UnionNetworkAdapter([adapter, ...options.network], { log: libp2p.logger.forComponent('docpeer:repo-network') })]
+
   const repo = new Repo({
     peerId: libp2p.peerId.toString() as RepoPeerId,
-    network: [adapter, ...(options.network ?? [])],
+    network,
     storage: documentStorage(options.storage, dataDir),
     sharePolicy: options.sharePolicy
   })

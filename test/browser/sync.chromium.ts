@@ -203,6 +203,37 @@ describe('browser peer in Chromium (document sync)', function () {
     expect(await a.page.evaluate(() => window.docpeerTest.repoPeers())).to.deep.equal([b.peerId])
   })
 
+  it('two tabs reachable over both WebRTC and the BroadcastChannel keep syncing when the WebRTC connection closes', async () => {
+    // the same automerge peer over two adapters: losing it on one must not lose it on the other
+    const daemon = await startServerProcess()
+
+    try {
+      const context = await harness.newContext()
+      const a = await startPage(harness, context, {}, true)
+      const b = await startPage(harness, context, {}, true)
+      const ws = daemon.addrs.find(a => a.includes('/ws/')) ?? ''
+      await a.page.evaluate(async (addr) => window.docpeerTest.syncWith(addr), ws)
+      await b.page.evaluate(async (addr) => window.docpeerTest.syncWith(addr), ws)
+      await a.page.evaluate(async (id) => window.docpeerTest.waitForConnection(id, 'webrtc'), b.peerId)
+
+      const url = await a.page.evaluate(() => window.docpeerTest.create({ step: 1 }))
+      await b.page.evaluate(async (url) => window.docpeerTest.waitFor(url, 'step', 1), url)
+
+      // no server, so nothing can set up a new WebRTC connection; then the one there is closes
+      await daemon.stop()
+      expect(await a.page.evaluate(async (id) => window.docpeerTest.hangUp(id, 'webrtc'), b.peerId)).to.equal(1)
+      expect(await a.page.evaluate(() => window.docpeerTest.connections())).to.deep.equal([])
+
+      await a.page.evaluate(async (url) => { await window.docpeerTest.set(url, 'step', 2) }, url)
+      await b.page.evaluate(async (url) => window.docpeerTest.waitFor(url, 'step', 2), url)
+      await b.page.evaluate(async (url) => { await window.docpeerTest.set(url, 'step', 3) }, url)
+      await a.page.evaluate(async (url) => window.docpeerTest.waitFor(url, 'step', 3), url)
+      expect(await a.page.evaluate(() => window.docpeerTest.repoPeers())).to.deep.equal([b.peerId])
+    } finally {
+      await daemon.stop()
+    }
+  })
+
   it('a page syncs with the server over /webrtc-direct', async () => {
     const { page } = await startPage(harness)
     const connection = await page.evaluate(async (addr) => window.docpeerTest.syncWith(addr), serverAddr(server, '/webrtc-direct/'))
