@@ -194,6 +194,31 @@ describe('sync: security options and connection rules', () => {
       }
     })
 
+    it('moves sync to another connection when the one carrying it closes', async () => {
+      const a = await createSyncPeer('a')
+      const b = await createSyncPeer('b')
+      peers.push(a, b)
+      await a.node.dial(b.node.getMultiaddrs()[0])
+      await waitFor(() => a.adapter.peers.length === 1 && b.adapter.peers.length === 1, 10_000, 'both up')
+      await a.node.dial(b.node.getMultiaddrs()[0], { force: true })
+      expect(a.node.getConnections(b.node.peerId)).to.have.lengthOf(2)
+
+      const handle = a.repo!.create<{ n: number }>({ n: 0 })
+      const bHandle = await b.repo!.find<{ n: number }>(handle.url)
+
+      const events: string[] = []
+      a.adapter.on('peer-candidate', ({ peerId }) => events.push(`up ${peerId}`))
+      a.adapter.on('peer-disconnected', ({ peerId }) => events.push(`down ${peerId}`))
+
+      const carrying = a.node.getConnections(b.node.peerId).find(c => c.streams.some(s => s.protocol === SYNC_PROTOCOL))
+      await carrying?.close()
+      await waitFor(() => events.length === 2, 10_000, 'sync on the other connection')
+      expect(events).to.deep.equal(['down b', 'up b'])
+
+      handle.change(d => { d.n = 1 })
+      await waitFor(() => bHandle.doc().n === 1, 10_000, 'the change over the other connection')
+    })
+
     it('sends nothing after disconnect', async () => {
       const left = await createSyncPeer('left')
       const right = await createSyncPeer('right')
