@@ -14,6 +14,7 @@ import { autoNAT } from '@libp2p/autonat'
 import { bootstrap } from '@libp2p/bootstrap'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
+import { keychain } from '@libp2p/keychain'
 import { mdns } from '@libp2p/mdns'
 import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { tcp } from '@libp2p/tcp'
@@ -161,6 +162,9 @@ function serverOptions (init: ConfigInit): Libp2pOptions<any> {
     services: {
       ...commonServices(),
       autoNAT: autoNAT(),
+      // WebRTC Direct keeps its certificate's key here (in the data directory), so the certhash in
+      // the server's /webrtc-direct address survives restarts until the certificate is renewed
+      keychain: keychain(),
       relay: circuitRelayServer({
         reservations: {
           maxReservations: relay.maxReservations ?? DEFAULT_RELAY_MAX_RESERVATIONS,
