@@ -32,7 +32,7 @@ import {
 } from '../constants.ts'
 import { BOOTSTRAP_TAG, commonEncrypters, commonMuxers, commonServices } from './common.ts'
 import { resolveTls } from './tls.ts'
-import type { ConfigInit, PeerRole } from './types.ts'
+import type { ConfigInit, PeerRole, RelayServerLimits } from './types.ts'
 import type { Libp2pOptions } from 'libp2p'
 
 export type { ConfigInit, PeerRole, TlsPem, RelayServerLimits, Ports, IceServer } from './types.ts'
@@ -106,10 +106,23 @@ function daemonOptions (init: ConfigInit): Libp2pOptions<any> {
   }
 }
 
+/**
+ * The relay server of the `server` role, with its limits.
+ */
+function relayServer (relay: RelayServerLimits = {}): ReturnType<typeof circuitRelayServer> {
+  return circuitRelayServer({
+    reservations: {
+      maxReservations: relay.maxReservations ?? DEFAULT_RELAY_MAX_RESERVATIONS,
+      defaultDataLimit: relay.dataLimit ?? DEFAULT_RELAY_DATA_LIMIT,
+      defaultDurationLimit: relay.durationLimit ?? DEFAULT_RELAY_DURATION_LIMIT,
+      applyDefaultLimit: relay.applyLimits ?? true
+    }
+  })
+}
+
 function serverOptions (init: ConfigInit): Libp2pOptions<any> {
   const host = init.host ?? '0.0.0.0'
   const ports = init.ports ?? {}
-  const relay = init.relay ?? {}
   const tls = init.tls == null ? undefined : resolveTls(init.tls)
 
   const listen = init.listen ?? [
@@ -165,14 +178,7 @@ function serverOptions (init: ConfigInit): Libp2pOptions<any> {
       // WebRTC Direct keeps its certificate's key here (in the data directory), so the certhash in
       // the server's /webrtc-direct address survives restarts until the certificate is renewed
       keychain: keychain(),
-      relay: circuitRelayServer({
-        reservations: {
-          maxReservations: relay.maxReservations ?? DEFAULT_RELAY_MAX_RESERVATIONS,
-          defaultDataLimit: relay.dataLimit ?? DEFAULT_RELAY_DATA_LIMIT,
-          defaultDurationLimit: relay.durationLimit ?? DEFAULT_RELAY_DURATION_LIMIT,
-          applyDefaultLimit: relay.applyLimits ?? true
-        }
-      })
+      relay: relayServer(init.relay)
     }
   }
 }
