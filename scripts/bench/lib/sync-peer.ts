@@ -1,0 +1,157 @@
+/**
+ * The pluggable transport side of workloads 1-5: an automerge-repo `Repo` connected either through
+ * docpeer (a libp2p node from `createPeer` + `Libp2pNetworkAdapter`) or through the anchor,
+ * automerge's official WebSocket adapters (`WebSocketServerAdapter`, a.k.a. NodeWSServerAdapter, on
+ * a `ws` server, and `WebSocketClientAdapter`, a.k.a. BrowserWebSocketClientAdapter, both run in
+ * Node). Everything listens on 127.0.0.1 only, and docpeer nodes have mDNS off.
+ *
+ * Both sides get the same `Repo` config (no storage, default share policy), so the figures differ
+ * only by the network adapter and what is under it.
+ */
+import { once } from 'node:events'
+import { Repo } from '@automerge/automerge-repo'
+import { WebSocketClientAdapter, WebSocketServerAdapter } from '@automerge/automerge-repo-network-websocket'
+import { WebSocketServer } from 'ws'
+import type { NetworkAdapterInterface } from '@automerge/automerge-repo'
+
+export type SyncSide = 'docpeer' | 'anchor'
+
+export const SYNC_SIDES: readonly SyncSide[] = ['docpeer', 'anchor']
+
+export interface SyncPeerInit {
+  /**
+   * Accept connections (the anchor needs a WebSocket server for that; a docpeer node always listens).
+   */
+  listen?: boolean
+
+  /**
+   * The peer many others connect to: docpeer takes the `server` role (and accepts a burst of
+   * inbound connections), the anchor is a WebSocket server either way.
+   */
+  hub?: boolean
+}
+
+export interface SyncPeer {
+  readonly side: SyncSide
+  readonly repo: Repo
+
+  /**
+   * Where other peers reach this one, if it listens.
+   */
+  readonly address?: string
+
+  /**
+   * Starts connecting to a listening peer. Resolves when the connection is under way (docpeer: the
+   * libp2p connection is up; anchor: the adapter is added). `peer` events tell when sync can start.
+   */
+  connect(address: string): Promise<void>
+
+  stop(): Promise<void>
+}
+
+/**
+ * Thrown when this checkout has no `Libp2pNetworkAdapter` yet.
+ */
+export class AdapterMissingError extends Error {
+  static name = 'AdapterMissingError'
+  name = AdapterMissingError.name
+}
+
+export async function createSyncPeer (side: SyncSide, init: SyncPeerInit = {}): Promise<SyncPeer> {
+  return side === 'docpeer' ? createDocpeerPeer(init) : createAnchorPeer(init)
+}
+
+/**
+ * Resolves once `repo` has at least `count` peers.
+ */
+export async function waitForPeers (repo: Repo, count: number, timeoutMs = 60_000): Promise<void> {
+  if (repo.peers.length >= count) {
+    return
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      repo.networkSubsystem.off('peer', onPeer)
+      reject(new Error(`only ${repo.peers.length} of ${count} peers after ${timeoutMs} ms`))
+    }, timeoutMs)
+    const onPeer = (): void => {
+      // the repo adds the peer in its own 'peer' listener; look once that has run
+      queueMicrotask(() => {
+        if (repo.peers.length >= count) {
+          clearTimeout(timer)
+          repo.networkSubsystem.off('peer', onPeer)
+          resolve()
+        }
+      })
+    }
+    repo.networkSubsystem.on('peer', onPeer)
+  })
+}
+
+async function createAnchorPeer (init: SyncPeerInit): Promise<SyncPeer> {
+  let server: WebSocketServer | undefined
+  const network: NetworkAdapterInterface[] = []
+  let address: string | undefined
+
+  if (init.listen === true || init.hub === true) {
+    server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+    await once(server, 'listening')
+    const port = (server.address() as { port: number }).port
+    address = `ws://127.0.0.1:${port}`
+    network.push(new WebSocketServerAdapter(server as any))
+  }
+
+  const repo = new Repo({ network })
+
+  return {
+    side: 'anchor',
+    repo,
+    address,
+    async connect (target: string): Promise<void> {
+      repo.networkSubsystem.addNetworkAdapter(new WebSocketClientAdapter(target))
+    },
+    async stop (): Promise<void> {
+      await repo.shutdown()
+
+      if (server != null) {
+        for (const client of server.clients) {
+          client.terminate()
+        }
+        server.close()
+      }
+    }
+  }
+}
+
+async function createDocpeerPeer (init: SyncPeerInit): Promise<SyncPeer> {
+  const { createPeer } = await import('../../../src/peer.ts')
+  const node = await createPeer({
+    role: init.hub === true ? 'server' : 'daemon',
+    mdns: false,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    // a hub takes all its spokes at once; libp2p's default resets the sixth connection in a second
+    inboundConnectionThreshold: init.hub === true ? 1000 : undefined,
+    // the peer's own Repo (docpeer's Libp2pNetworkAdapter), in memory like the anchor's
+    repo: { storage: 'memory' }
+  })
+
+  if (node.repo == null) {
+    await node.stop()
+    throw new AdapterMissingError('this docpeer has no Repo on its peers')
+  }
+
+  const repo = node.repo
+  const address = node.libp2p.getMultiaddrs().find(ma => ma.toString().startsWith('/ip4/127.0.0.1/tcp/'))?.toString()
+
+  return {
+    side: 'docpeer',
+    repo,
+    address,
+    async connect (target: string): Promise<void> {
+      await node.dial(target)
+    },
+    async stop (): Promise<void> {
+      await node.stop()
+    }
+  }
+}

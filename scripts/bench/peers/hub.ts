@@ -1,0 +1,78 @@
+/**
+ * Workload 5: many spoke peers in one process, all connected to one hub, syncing one document.
+ */
+import { createSyncPeer, waitForPeers } from '../lib/sync-peer.ts'
+import { current } from './sync.ts'
+import type { SyncPeer, SyncSide } from '../lib/sync-peer.ts'
+import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
+
+interface SharedDoc {
+  title: string
+  writers: Record<string, number>
+}
+
+const spokes: SyncPeer[] = []
+const handles: Array<DocHandle<SharedDoc>> = []
+
+/**
+ * Creates `count` spokes and connects each to the hub. Returns the time until every spoke had the
+ * hub as a peer, in ms.
+ */
+export async function start (side: SyncSide, count: number, hubAddress: string): Promise<number> {
+  for (let i = 0; i < count; i++) {
+    spokes.push(await createSyncPeer(side))
+  }
+
+  const started = performance.now()
+  await Promise.all(spokes.map(async spoke => {
+    await spoke.connect(hubAddress)
+    await waitForPeers(spoke.repo, 1)
+  }))
+  return performance.now() - started
+}
+
+/**
+ * On the hub: creates the shared document. (Created on a spoke instead, automerge-repo 2.5.6 races:
+ * the hub asks the other spokes for the document it is receiving, they answer unavailable, and
+ * their later `find()` rejects.)
+ */
+export function createDoc (): AutomergeUrl {
+  return current().repo.create<SharedDoc>({ title: 'shared', writers: {} }).url
+}
+
+/**
+ * Every spoke finds the document through the hub. Returns the time that took, in ms.
+ */
+export async function join (url: AutomergeUrl): Promise<number> {
+  const started = performance.now()
+  await Promise.all(spokes.map(async (spoke, i) => {
+    handles[i] = await spoke.repo.find<SharedDoc>(url)
+  }))
+  return performance.now() - started
+}
+
+/**
+ * Every spoke writes its own key at once; resolves when every spoke sees every key. Returns the
+ * time that took, in ms.
+ */
+export async function converge (): Promise<number> {
+  const count = spokes.length
+  const started = performance.now()
+  const done = handles.map(async handle => new Promise<void>(resolve => {
+    const check = (): void => {
+      if (Object.keys(handle.doc().writers).length === count) {
+        handle.off('change', check)
+        resolve()
+      }
+    }
+
+    handle.on('change', check)
+  }))
+
+  handles.forEach((handle, i) => {
+    handle.change(doc => { doc.writers[`spoke-${i}`] = i })
+  })
+
+  await Promise.all(done)
+  return performance.now() - started
+}

@@ -1,0 +1,306 @@
+/**
+ * The seven workloads, seen from the orchestrating process: which processes each trial spawns,
+ * what it calls in them, and which figures and targets it has. The peer side of each lives in
+ * peers/*.ts and runs in the child processes.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { now } from './lib/stats.ts'
+import type { BenchProcess } from './lib/proc.ts'
+
+export interface Figure {
+  key: string
+  label: string
+  unit: string
+  better: 'lower' | 'higher'
+}
+
+export interface Target {
+  figure: string
+  /**
+   * What the target says, for people.
+   */
+  text: string
+  /**
+   * `ratio` is the first side's median over the second side's; `value` the first side's median.
+   */
+  met(ratio: number | undefined, value: number | undefined): boolean | undefined
+}
+
+export interface TrialContext {
+  smoke: boolean
+  /**
+   * Starts a child process for one peer of this trial; it is stopped (and its peak RSS recorded)
+   * when the trial ends.
+   */
+  spawn(name: string): BenchProcess
+  /**
+   * Records the peak RSS of a process the trial started itself, in MiB.
+   */
+  memory(name: string, mib: number): void
+}
+
+export type TrialFigures = Record<string, number>
+
+export interface Workload {
+  id: string
+  title: string
+  /**
+   * The first side is docpeer's; ratios are taken against the second (the anchor), and against
+   * any further sides for information.
+   */
+  sides: string[]
+  /**
+   * The sides a smoke run covers, if not all.
+   */
+  smokeSides?: string[]
+  figures: Figure[]
+  targets: Target[]
+  params(smoke: boolean): Record<string, any>
+  trial(side: string, params: any, ctx: TrialContext): Promise<TrialFigures>
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+async function pair (side: string, ctx: TrialContext): Promise<{ a: BenchProcess, b: BenchProcess }> {
+  const a = ctx.spawn('A')
+  const b = ctx.spawn('B')
+  const { address } = await a.call('sync#start', side, { listen: true })
+  await b.call('sync#start', side)
+  await b.call('sync#connect', address)
+  await a.call('sync#waitPeers', 1)
+  return { a, b }
+}
+
+const docs: Workload = {
+  id: 'w1',
+  title: 'small documents created on A, all ready on B (B finds each URL)',
+  sides: ['docpeer', 'anchor'],
+  figures: [
+    { key: 'ms', label: 'all ready on B', unit: 'ms', better: 'lower' }
+  ],
+  targets: [
+    { figure: 'ms', text: 'docpeer / anchor <= 0.95', met: ratio => ratio == null ? undefined : ratio <= 0.95 }
+  ],
+  params: smoke => ({ docs: smoke ? 20 : 1000 }),
+  async trial (side, params, ctx) {
+    const { a, b } = await pair(side, ctx)
+    const start = performance.now()
+    const urls = await a.call('docs#create', params.docs)
+    await b.call('docs#findAll', urls)
+    return { ms: performance.now() - start }
+  }
+}
+
+const changes: Workload = {
+  id: 'w2',
+  title: 'small successive changes to one document on A, until B sees the last',
+  sides: ['docpeer', 'anchor'],
+  figures: [
+    { key: 'tight', label: 'tight loop', unit: 'ms', better: 'lower' },
+    { key: 'yielding', label: 'yielding between changes', unit: 'ms', better: 'lower' }
+  ],
+  targets: [
+    { figure: 'tight', text: 'docpeer / anchor <= 0.95', met: ratio => ratio == null ? undefined : ratio <= 0.95 },
+    { figure: 'yielding', text: 'docpeer / anchor <= 0.95', met: ratio => ratio == null ? undefined : ratio <= 0.95 }
+  ],
+  params: smoke => ({ changes: smoke ? 200 : 10_000 }),
+  async trial (side, params, ctx) {
+    const { a, b } = await pair(side, ctx)
+    const figures: TrialFigures = {}
+
+    for (const mode of ['tight', 'yielding']) {
+      const url = await a.call('changes#createDoc')
+      await b.call('changes#open', url)
+      const start = performance.now()
+      const seen = b.call('changes#waitFor', url, params.changes - 1)
+      figures[`${mode}Local`] = await a.call('changes#run', url, params.changes, mode === 'yielding')
+      await seen
+      figures[mode] = performance.now() - start
+    }
+
+    return figures
+  }
+}
+
+const large: Workload = {
+  id: 'w3',
+  title: 'one large document (many changes, large text) synced to a fresh peer',
+  sides: ['docpeer', 'anchor'],
+  figures: [
+    { key: 'mbps', label: 'throughput (payload)', unit: 'MB/s', better: 'higher' },
+    { key: 'ms', label: 'connect to complete on B', unit: 'ms', better: 'lower' }
+  ],
+  targets: [
+    { figure: 'mbps', text: 'docpeer >= 0.8x anchor speed', met: ratio => ratio == null ? undefined : ratio >= 0.8 }
+  ],
+  // 200 changes of 100,000 random base64 characters each (20 MB) + a collaborative text of 2,000
+  // appends of 100 characters
+  params: smoke => ({ blobs: smoke ? 5 : 200, blobChars: 100_000, splices: smoke ? 100 : 2000, spliceChars: 100 }),
+  async trial (side, params, ctx) {
+    const a = ctx.spawn('A')
+    const b = ctx.spawn('B')
+    const { address } = await a.call('sync#start', side, { listen: true })
+    const { url, payload, saved } = await a.call('large#build', params)
+    const ms: number = await b.call('large#fetch', side, address, url, params)
+    return { ms, mbps: payload / 1e6 / (ms / 1000), savedBytes: saved }
+  }
+}
+
+const dial: Workload = {
+  id: 'w4',
+  title: 'dial to peer-candidate on both sides (fresh dialer each time; median of the dials in a round)',
+  sides: ['docpeer', 'anchor'],
+  figures: [
+    { key: 'both', label: 'both sides', unit: 'ms', better: 'lower' },
+    { key: 'dialer', label: 'dialer side', unit: 'ms', better: 'lower' },
+    { key: 'listener', label: 'listener side', unit: 'ms', better: 'lower' }
+  ],
+  targets: [
+    { figure: 'both', text: 'docpeer / anchor <= 1.5', met: ratio => ratio == null ? undefined : ratio <= 1.5 }
+  ],
+  params: smoke => ({ dials: smoke ? 2 : 10 }),
+  async trial (side, params, ctx) {
+    const a = ctx.spawn('A')
+    const b = ctx.spawn('B')
+    const { address } = await a.call('sync#start', side, { listen: true })
+    const both: number[] = []
+    const dialer: number[] = []
+    const listener: number[] = []
+
+    for (let i = 0; i < params.dials; i++) {
+      await a.call('dial#arm')
+      const { start, candidate } = await b.call('dial#trial', side, address)
+      const seenByA: number = await a.call('dial#collect')
+      await b.call('dial#release')
+      both.push(Math.max(candidate, seenByA) - start)
+      dialer.push(candidate - start)
+      listener.push(seenByA - start)
+    }
+
+    return { both: median(both), dialer: median(dialer), listener: median(listener) }
+  }
+}
+
+const hub: Workload = {
+  id: 'w5',
+  title: 'peers syncing one document through one hub (docpeer: server role)',
+  sides: ['docpeer', 'anchor'],
+  figures: [
+    { key: 'converge', label: 'every spoke writes once, until all see all', unit: 'ms', better: 'lower' },
+    { key: 'join', label: 'all spokes find the document', unit: 'ms', better: 'lower' },
+    { key: 'connect', label: 'all spokes connected to the hub', unit: 'ms', better: 'lower' }
+  ],
+  targets: [],
+  params: smoke => ({ spokes: smoke ? 5 : 50 }),
+  async trial (side, params, ctx) {
+    const h = ctx.spawn('hub')
+    const s = ctx.spawn('spokes')
+    const { address } = await h.call('sync#start', side, { listen: true, hub: true })
+    const connect = await s.call('hub#start', side, params.spokes, address)
+    const url = await h.call('hub#createDoc')
+    const join = await s.call('hub#join', url)
+    const converge = await s.call('hub#converge')
+    return { converge, join, connect }
+  }
+}
+
+const transport: Workload = {
+  id: 'w6',
+  title: 'transport floor: a fresh libp2p stream (docpeer: TCP + noise + yamux) vs raw TCP, WebSocket, and libp2p with TLS',
+  sides: ['libp2p', 'tcp', 'ws', 'libp2p-tls'],
+  smokeSides: ['libp2p', 'tcp'],
+  figures: [
+    { key: 'mbps', label: 'bulk throughput', unit: 'MB/s', better: 'higher' },
+    { key: 'rttUs', label: '100-byte round trip', unit: 'µs', better: 'lower' },
+    { key: 'connectMs', label: 'connect + open stream', unit: 'ms', better: 'lower' }
+  ],
+  targets: [],
+  params: smoke => ({ bytes: (smoke ? 4 : 128) * 1024 * 1024, rtts: smoke ? 100 : 2000, size: 100 }),
+  async trial (kind, params, ctx) {
+    const server = ctx.spawn('server')
+    const client = ctx.spawn('client')
+    const address = await server.call('transport#serve', kind)
+    const { connectMs, bulkMs } = await client.call('transport#bulk', kind, address, params.bytes)
+    const rttUs = await client.call('transport#rtt', kind, address, params.rtts, params.size)
+    return { mbps: params.bytes / 1e6 / (bulkMs / 1000), rttUs, connectMs }
+  }
+}
+
+const startup: Workload = {
+  id: 'w7',
+  title: 'process start to first printed multiaddr: `node bin/docpeer.js daemon` (fresh data dir)',
+  sides: ['daemon', 'daemon --helia'],
+  figures: [
+    { key: 'ms', label: 'start to first multiaddr', unit: 'ms', better: 'lower' }
+  ],
+  targets: [
+    { figure: 'ms', text: 'daemon without helia < 500 ms', met: (_ratio, value) => value == null ? undefined : value < 500 }
+  ],
+  params: () => ({}),
+  async trial (side, _params, ctx) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'docpeer-bench-'))
+
+    try {
+      const args = [join(ROOT, 'bin/docpeer.js'), 'daemon', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--data-dir', dataDir]
+
+      if (side === 'daemon --helia') {
+        args.push('--helia')
+      }
+
+      const { ms, peakMiB } = await timeDaemon(args)
+      ctx.memory('daemon', peakMiB)
+      return { ms }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  }
+}
+
+/**
+ * Spawns the daemon and times it to its first line that starts with '/' (a multiaddr). Reads its
+ * peak RSS (VmHWM) from /proc, then stops it with SIGINT.
+ */
+async function timeDaemon (args: string[]): Promise<{ ms: number, peakMiB: number }> {
+  const start = now()
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stderr.on('data', (data: Buffer) => { stderr += data.toString() })
+  const exited = new Promise<number | null>(resolve => child.on('exit', code => { resolve(code) }))
+
+  try {
+    const ms = await new Promise<number>((resolve, reject) => {
+      child.stdout.on('data', (data: Buffer) => {
+        stdout += data.toString()
+
+        if (stdout.split('\n').some(line => line.startsWith('/'))) {
+          resolve(now() - start)
+        }
+      })
+      exited.then(code => {
+        reject(new Error(`daemon exited (code ${code}) before printing a multiaddr: ${stderr.trim().split('\n').slice(-3).join(' | ')}`))
+      }, reject)
+    })
+
+    const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '')
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(status)
+    return { ms, peakMiB: hwm == null ? NaN : Number(hwm[1]) / 1024 }
+  } finally {
+    child.kill('SIGINT')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+    await exited
+    clearTimeout(timer)
+  }
+}
+
+function median (values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+export const WORKLOADS: Workload[] = [docs, changes, large, dial, hub, transport, startup]
