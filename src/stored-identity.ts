@@ -11,7 +11,7 @@ import type { Datastore } from 'interface-datastore'
  * Loads the key stored in `datastore`, or creates and stores one when there is none. A key that is
  * there but cannot be read is an error naming `location`: replacing it would change the peer id.
  */
-export async function loadIdentity (datastore: Datastore, location: string): Promise<PrivateKey> {
+export async function loadStoredIdentity (datastore: Datastore, location: string): Promise<PrivateKey> {
   try {
     return await loadOrCreateSelfKey(datastore)
   } catch (err: any) {

@@ -187,6 +187,21 @@ describe('browser peer in Chromium (document sync)', function () {
     expect(await page.evaluate(() => window.docpeerTest.connections())).to.deep.equal([])
   })
 
+  it('tabs sharing a data directory get peer ids of their own; the first keeps its id across reloads', async () => {
+    await server.stop()
+    const dataDir = `tabs-${Date.now()}`
+    const context = await harness.newContext()
+    const first = await startPage(harness, context, { dataDir })
+    const second = await startPage(harness, context, { dataDir })
+    expect(second.peerId).to.not.equal(first.peerId)
+
+    // the second tab closing does not matter; the first tab reloading gets its stored id back
+    await second.page.close()
+    await first.page.reload()
+    const again = await first.page.evaluate(async (dataDir) => window.docpeerTest.start({ dataDir }), dataDir)
+    expect(again).to.equal(first.peerId)
+  })
+
   it('two tabs of one browser sync through a BroadcastChannel with the server stopped', async () => {
     await server.stop()
     const context = await harness.newContext()
