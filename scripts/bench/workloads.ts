@@ -90,8 +90,8 @@ const docs: Workload = {
     const { a, b } = await pair(side, ctx)
     const start = performance.now()
     const urls = await a.call('docs#create', params.docs)
-    await b.call('docs#findAll', urls)
-    return { ms: performance.now() - start }
+    const { retries } = await b.call('docs#findAll', urls)
+    return { ms: performance.now() - start, findRetries: retries }
   }
 }
 
@@ -202,9 +202,9 @@ const hub: Workload = {
     const { address } = await h.call('sync#start', side, { listen: true, hub: true })
     const connect = await s.call('hub#start', side, params.spokes, address)
     const url = await h.call('hub#createDoc')
-    const join = await s.call('hub#join', url)
+    const { ms: join, retries } = await s.call('hub#join', url)
     const converge = await s.call('hub#converge')
-    return { converge, join, connect }
+    return { converge, join, connect, findRetries: retries }
   }
 }
 

@@ -12,7 +12,7 @@ import { once } from 'node:events'
 import { Repo } from '@automerge/automerge-repo'
 import { WebSocketClientAdapter, WebSocketServerAdapter } from '@automerge/automerge-repo-network-websocket'
 import { WebSocketServer } from 'ws'
-import type { NetworkAdapterInterface } from '@automerge/automerge-repo'
+import type { AutomergeUrl, DocHandle, NetworkAdapterInterface } from '@automerge/automerge-repo'
 
 export type SyncSide = 'docpeer' | 'anchor'
 
@@ -154,4 +154,38 @@ async function createDocpeerPeer (init: SyncPeerInit): Promise<SyncPeer> {
       await node.stop()
     }
   }
+}
+
+/**
+ * Finds of a document that automerge-repo 2.5.6 declared unavailable before it arrived.
+ */
+export let findRetries = 0
+
+/**
+ * `repo.find()` that waits on when automerge-repo 2.5.6 declares the document unavailable while it
+ * is on its way (seen under load with the anchor and with docpeer alike): the handle turns ready
+ * when the document arrives. Such finds are counted and reported with the figures.
+ */
+export async function findDoc<T> (repo: Repo, url: AutomergeUrl, timeoutMs = 60_000): Promise<DocHandle<T>> {
+  const handle = await repo.find<T>(url, { allowableStates: ['ready', 'unavailable'] })
+
+  if (handle.isReady()) {
+    return handle
+  }
+
+  findRetries++
+  let timer: ReturnType<typeof setTimeout> | undefined
+
+  try {
+    await Promise.race([
+      handle.whenReady(['ready']),
+      new Promise((_resolve, reject) => {
+        timer = setTimeout(() => { reject(new Error(`${url} still unavailable after ${timeoutMs} ms`)) }, timeoutMs)
+      })
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+
+  return handle
 }

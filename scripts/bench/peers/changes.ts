@@ -2,6 +2,7 @@
  * Workload 2: many small successive changes to one document on A, until B sees the last one.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
+import { findDoc } from '../lib/sync-peer.ts'
 import { current } from './sync.ts'
 import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
 
@@ -19,7 +20,7 @@ export function createDoc (): AutomergeUrl {
 }
 
 export async function open (url: AutomergeUrl): Promise<void> {
-  handles.set(url, await current().repo.find<CounterDoc>(url))
+  handles.set(url, await findDoc<CounterDoc>(current().repo, url))
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Workload 1: many small documents created on A, all found on B.
  */
+import { findDoc, findRetries } from '../lib/sync-peer.ts'
 import { current } from './sync.ts'
 import type { AutomergeUrl } from '@automerge/automerge-repo'
 
@@ -24,9 +25,9 @@ export function create (count: number): AutomergeUrl[] {
 /**
  * Finds every document and checks its content; resolves when all are ready.
  */
-export async function findAll (urls: AutomergeUrl[]): Promise<number> {
+export async function findAll (urls: AutomergeUrl[]): Promise<{ found: number, retries: number }> {
   const { repo } = current()
-  const handles = await Promise.all(urls.map(async url => repo.find<SmallDoc>(url)))
+  const handles = await Promise.all(urls.map(async url => findDoc<SmallDoc>(repo, url)))
 
   handles.forEach((handle, i) => {
     if (handle.doc().title == null) {
@@ -34,5 +35,5 @@ export async function findAll (urls: AutomergeUrl[]): Promise<number> {
     }
   })
 
-  return handles.length
+  return { found: handles.length, retries: findRetries }
 }

@@ -3,7 +3,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import * as Automerge from '@automerge/automerge'
-import { createSyncPeer, waitForPeers } from '../lib/sync-peer.ts'
+import { createSyncPeer, findDoc, waitForPeers } from '../lib/sync-peer.ts'
 import { current } from './sync.ts'
 import type { SyncSide } from '../lib/sync-peer.ts'
 import type { AutomergeUrl } from '@automerge/automerge-repo'
@@ -63,7 +63,7 @@ export async function fetch (side: SyncSide, address: string, url: AutomergeUrl,
   const start = performance.now()
   await peer.connect(address)
   await waitForPeers(peer.repo, 1)
-  const handle = await peer.repo.find<LargeDoc>(url)
+  const handle = await findDoc<LargeDoc>(peer.repo, url)
 
   await new Promise<void>(resolve => {
     const check = (): void => {
