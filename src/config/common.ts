@@ -46,6 +46,21 @@ export function commonMuxers (): Array<(components: any) => StreamMuxerFactory> 
 }
 
 /**
+ * libp2p pings every connection every 10 s and aborts one whose ping takes longer than an adaptive
+ * timeout of at least 5 s. A peer busy in automerge (loading or merging a large document blocks its
+ * event loop for seconds) then loses all its connections mid-sync; 30 s tells a busy peer from a
+ * dead one.
+ */
+export function commonConnectionMonitor (): NonNullable<Libp2pOptions['connectionMonitor']> {
+  return {
+    pingTimeout: {
+      minTimeout: 30_000,
+      maxTimeout: 60_000
+    }
+  }
+}
+
+/**
  * Services present in every environment.
  */
 export function commonServices (): ServiceFactoryMap<DocpeerServices> {

@@ -11,7 +11,7 @@ import { webRTC, webRTCDirect } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { WebRTC } from '@multiformats/multiaddr-matcher'
 import { DEFAULT_DISCOVERY_INTERVAL, DEFAULT_DISCOVERY_TOPIC, DEFAULT_MAX_CONNECTIONS_BROWSER } from '../constants.ts'
-import { BOOTSTRAP_TAG, commonEncrypters, commonMuxers, commonServices } from './common.ts'
+import { BOOTSTRAP_TAG, commonConnectionMonitor, commonEncrypters, commonMuxers, commonServices } from './common.ts'
 import type { ConfigInit, PeerRole } from './types.ts'
 import type { Libp2pOptions } from 'libp2p'
 
@@ -62,6 +62,7 @@ export function libp2pDefaults (init: ConfigInit = {}): Libp2pOptions<any> {
     ],
     connectionEncrypters: commonEncrypters(),
     streamMuxers: commonMuxers(),
+    connectionMonitor: commonConnectionMonitor(),
     peerDiscovery,
     connectionManager: {
       maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS_BROWSER

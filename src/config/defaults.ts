@@ -30,7 +30,7 @@ import {
   DEFAULT_RELAY_DURATION_LIMIT,
   DEFAULT_RELAY_MAX_RESERVATIONS
 } from '../constants.ts'
-import { BOOTSTRAP_TAG, commonEncrypters, commonMuxers, commonServices } from './common.ts'
+import { BOOTSTRAP_TAG, commonConnectionMonitor, commonEncrypters, commonMuxers, commonServices } from './common.ts'
 import { resolveTls } from './tls.ts'
 import type { ConfigInit, PeerRole, RelayServerLimits } from './types.ts'
 import type { Libp2pOptions } from 'libp2p'
@@ -93,6 +93,7 @@ function daemonOptions (init: ConfigInit): Libp2pOptions<any> {
     ],
     connectionEncrypters: commonEncrypters(),
     streamMuxers: commonMuxers(),
+    connectionMonitor: commonConnectionMonitor(),
     peerDiscovery,
     connectionManager: {
       maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS_DAEMON,
@@ -167,6 +168,7 @@ function serverOptions (init: ConfigInit): Libp2pOptions<any> {
     ],
     connectionEncrypters: commonEncrypters(),
     streamMuxers: commonMuxers(),
+    connectionMonitor: commonConnectionMonitor(),
     peerDiscovery,
     connectionManager: {
       maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS_SERVER,
