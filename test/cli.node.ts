@@ -54,6 +54,22 @@ describe('docpeer command', () => {
     expect(await daemon.stop('SIGTERM')).to.equal(0)
   })
 
+  it('runs a server-role daemon (relay, WebSocket, WebRTC Direct) and stops it with SIGINT, exit 0', async () => {
+    const daemon = startCli(['daemon', '--role', 'server', '--data-dir', dir, '--host', '127.0.0.1', '--no-mdns',
+      '--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--listen', '/ip4/127.0.0.1/udp/0/webrtc-direct'])
+    daemons.push(daemon)
+
+    const wsAddr = await daemon.waitFor(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws\/p2p\//)
+    await daemon.waitFor(/\/webrtc-direct\/certhash\//)
+    const printed = daemon.output().split('\n').filter(line => line.startsWith('/'))
+    expect(new Set(printed).size, 'each address printed once').to.equal(printed.length)
+
+    const dial = await runCli(['dial', wsAddr])
+    expect(dial.code, dial.stderr).to.equal(0)
+
+    expect(await daemon.stop('SIGINT')).to.equal(0)
+  })
+
   it('keeps the daemon\'s peer id across restarts, the same one `docpeer id` prints', async () => {
     const id = await runCli(['id', '--data-dir', dir])
     expect(id.code, id.stderr).to.equal(0)

@@ -162,7 +162,8 @@ interface Reporter {
  */
 function reporter (io: CliIO, json: boolean): Reporter {
   let printed = ''
-  const multiaddrsOf = (peer: Docpeer): string[] => peer.libp2p.getMultiaddrs().map(ma => ma.toString())
+  // libp2p lists an address twice when two listeners report it (WebRTC Direct does)
+  const multiaddrsOf = (peer: Docpeer): string[] => [...new Set(peer.libp2p.getMultiaddrs().map(ma => ma.toString()))]
 
   return {
     started (peer) {
