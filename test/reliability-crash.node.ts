@@ -21,7 +21,7 @@ describe('reliability: crash and restart', function () {
     expect(result.changesWritten, summary).to.be.greaterThan(0)
     expect(result.changesOnDaemon, summary).to.equal(result.changesWritten)
     expect(result.lostChanges, summary).to.equal(0)
-    // something reached the disk before the later kills (the daemon had synced for a while)
-    expect(result.persistedAfterKill.at(-1), summary).to.be.greaterThan(0)
+    // the check above is not vacuous: what was on disk after a kill loaded
+    expect(result.persistedAfterKill.some(n => n > 0), summary).to.be.true()
   })
 })

@@ -17,7 +17,7 @@ export interface ChurnOptions {
   warmup?: number
   /** inbound connections per second per host allowed on both peers */
   inboundConnectionThreshold?: number
-  progress?: (line: string) => void
+  progress?(line: string): void
 }
 
 export interface Gauges {

@@ -2,18 +2,18 @@
  * Scenario 3: crash and restart. A daemon with on-disk storage (a child process) is killed with
  * SIGKILL at random points while a writer peer streams changes to one document. Every round:
  *
- * 1. the daemon restarts offline (dialing nobody) and loads the document from its data directory:
- *    it must load, and hold an unbroken prefix of the writer's changes (nothing torn or corrupt);
- * 2. it stops cleanly and restarts with the writer in its `bootstrap` list (docpeer tags bootstrap
- *    peers keep-alive in the peer store of the data directory, so libp2p dials them at start and
- *    redials with backoff when the connection drops): it must reconnect by itself, with nothing
- *    told to either side;
- * 3. the writer keeps writing; the daemon is killed after a random delay.
+ * - the daemon restarts offline (dialing nobody) and loads the document from its data directory:
+ * it must load, and hold an unbroken prefix of the writer's changes (nothing torn or corrupt);
+ * - it stops cleanly and restarts with the writer in its `bootstrap` list (docpeer tags bootstrap
+ * peers keep-alive in the peer store of the data directory, so libp2p dials them at start and
+ * redials with backoff when the connection drops): it must reconnect by itself, with nothing told
+ * to either side;
+ * - the writer keeps writing; the daemon is killed after a random delay.
  *
  * After the last round the daemon restarts once more, the writer stops, and the daemon must reach
  * exactly the writer's list: every change, in order, none twice.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ChildPeer } from './lib/child-peer.ts'
@@ -24,7 +24,7 @@ export interface CrashOptions {
   seed?: number
   /** ms between two changes of the writer */
   writeInterval?: number
-  progress?: (line: string) => void
+  progress?(line: string): void
 }
 
 export interface CrashResult {
@@ -38,6 +38,8 @@ export interface CrashResult {
   lostChanges: number
   /** rounds in which the document on disk did not load, or was not a prefix of the writer's list */
   corruptLoads: number
+  /** rounds in which the daemon was killed before it first wrote the document to disk */
+  notOnDisk: number
   /** changes found on disk after each kill, before the daemon reconnected */
   persistedAfterKill: number[]
   /** ms from spawning the daemon process to its sync with the writer being up (process start included) */
@@ -48,6 +50,18 @@ export interface CrashResult {
 
 interface ItemsDoc {
   items: number[]
+}
+
+/**
+ * Files automerge-repo's NodeFS storage holds for a document (`<dataDir>/automerge/<2>/<rest>/...`).
+ */
+async function storedFiles (dataDir: string, documentId: string): Promise<number> {
+  try {
+    const entries = await readdir(join(dataDir, 'automerge', documentId.slice(0, 2), documentId.slice(2)), { recursive: true, withFileTypes: true })
+    return entries.filter(e => e.isFile()).length
+  } catch {
+    return 0
+  }
 }
 
 function isPrefix (items: unknown, written: number): boolean {
@@ -73,18 +87,21 @@ export async function runCrash (options: CrashOptions): Promise<CrashResult> {
     changesOnDaemon: 0,
     lostChanges: 0,
     corruptLoads: 0,
+    notOnDisk: 0,
     persistedAfterKill: [],
     reconnectMs: [],
     reconnectFailures: 0,
     durationMs: 0
   }
 
-  let written = 0
-  let writing = true
+  const writing = { on: true, written: 0 }
+  const write = (): void => {
+    handle.change(d => { d.items.push(writing.written) })
+    writing.written++
+  }
   const writerLoop = (async () => {
-    while (writing) {
-      handle.change(d => { d.items.push(written) })
-      written++
+    while (writing.on) {
+      write()
       await sleep(writeInterval)
     }
   })()
@@ -130,27 +147,29 @@ export async function runCrash (options: CrashOptions): Promise<CrashResult> {
       // what survived the kill on disk
       const offline = await ChildPeer.start({ dataDir, offline: true })
       watch(offline)
-      const reply = await offline.request('doc', { url: handle.url }).catch(() => ({ doc: null }))
+      const reply = await offline.request('doc', { url: handle.url, timeout: 15_000 }).catch(() => ({ doc: null }))
       const items = (reply.doc as ItemsDoc | null)?.items
+      const files = await storedFiles(dataDir, handle.documentId)
 
-      if (round > 0 || items != null) {
-        // in round 0 the daemon may be killed before the document reached it at all
-        if (!isPrefix(items, written)) {
-          result.corruptLoads++
-          progress(`crash: round ${round}: document on disk did not load as a prefix of the writer's list (${JSON.stringify(items)?.slice(0, 80)})`)
-        }
+      if (items == null && files === 0) {
+        // killed before the document was first written to disk: nothing to load, nothing torn
+        result.notOnDisk++
+      } else if (!isPrefix(items, writing.written)) {
+        result.corruptLoads++
+        progress(`crash: round ${round}: ${files} stored chunks did not load as a prefix of the writer's list (${JSON.stringify(items)?.slice(0, 80)})`)
       }
 
       result.persistedAfterKill.push(items?.length ?? 0)
       expectExit.add(offline)
       await offline.stop()
-      progress(`crash: round ${round + 1}/${options.rounds}: killed, ${items?.length ?? 0}/${written} changes on disk, reconnect ${result.reconnectMs.at(-1) ?? '-'} ms`)
+      progress(`crash: round ${round + 1}/${options.rounds}: killed, ${items?.length ?? 0}/${writing.written} changes on disk, reconnect ${result.reconnectMs.at(-1) ?? '-'} ms`)
     }
 
     // final: back online, the writer stops, everything must arrive
     daemon = await startOnline()
-    writing = false
+    writing.on = false
     await writerLoop
+    const written = writing.written
     result.changesWritten = written
     const want = JSON.stringify(handle.doc().items)
     let last: number[] = []
@@ -171,7 +190,7 @@ export async function runCrash (options: CrashOptions): Promise<CrashResult> {
     expectExit.add(daemon)
     await daemon.stop()
   } finally {
-    writing = false
+    writing.on = false
     await writerLoop
 
     if (daemon != null) {

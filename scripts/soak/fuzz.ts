@@ -15,8 +15,8 @@
  */
 import { Uint8ArrayList } from 'uint8arraylist'
 import { SYNC_PROTOCOL } from '../../src/sync/constants.ts'
-import { capturingLogger } from './lib/log-capture.ts'
 import { FAST_KINDS, InputGenerator, answerDialBack, encodeFrame, firstFrame, joinMessage } from './lib/fuzz-inputs.ts'
+import { capturingLogger } from './lib/log-capture.ts'
 import { settledHeap } from './lib/memory.ts'
 import { bareNode, crashCounter, loopbackPeer, prng, quietRepoComplaints, sleep, waitFor } from './lib/peers.ts'
 import type { FuzzInput } from './lib/fuzz-inputs.ts'
@@ -30,7 +30,7 @@ export interface FuzzOptions {
   perConnection?: number
   /** slowloris streams and over-limit bursts on the slow lane */
   slow?: number
-  progress?: (line: string) => void
+  progress?(line: string): void
 }
 
 export type Outcome = 'reset' | 'error-reply' | 'closed' | 'hung' | 'open-failed' | 'handshake-failed'
@@ -222,15 +222,17 @@ export async function runFuzz (options: FuzzOptions): Promise<FuzzResult> {
     honest.syncAdapter?.on('peer-disconnected', () => { honestDisconnects++ })
     await honest.syncWith(targetAddr)
     const handle = honest.repo!.create<{ n: number, log: number[] }>({ n: 0, log: [] })
-    let honestChanges = 0
-    let editing = true
+    const editing = { on: true, changes: 0 }
+    const edit = (): void => {
+      handle.change(d => {
+        d.n++
+        d.log.push(editing.changes)
+      })
+      editing.changes++
+    }
     const editor = (async () => {
-      while (editing) {
-        handle.change(d => {
-          d.n++
-          d.log.push(honestChanges)
-        })
-        honestChanges++
+      while (editing.on) {
+        edit()
         await sleep(50)
       }
     })()
@@ -301,8 +303,9 @@ export async function runFuzz (options: FuzzOptions): Promise<FuzzResult> {
     await Promise.all(workers)
     const slowDone = await slowResult
 
-    editing = false
+    editing.on = false
     await editor
+    const honestChanges = editing.changes
 
     // the honest document converges on the target
     let honestConverged = false

@@ -1,9 +1,11 @@
 /**
  * `npm run soak`: the long reliability scenarios of issue 7, with their counts as arguments.
  *
- *   npm run soak                      # everything at full size
- *   npm run soak -- --fuzz 100000 --spoof 200 --crash 20 --churn 1000 --peers 30
- *   npm run soak -- --only fuzz --fuzz 5000 --seed 42
+ * ```sh
+ * npm run soak                      # everything at full size
+ * npm run soak -- --fuzz 100000 --spoof 200 --crash 20 --churn 1000 --peers 30
+ * npm run soak -- --only fuzz --fuzz 5000 --seed 42
+ * ```
  *
  * One summary line per scenario (inputs tried, crashes, lost changes, leaks, figures); progress on
  * stderr. Exit code 0 when every scenario passed, 1 otherwise. Everything runs on 127.0.0.1.
@@ -46,6 +48,108 @@ function count (value: string | undefined, fallback: number, name: string): numb
   return n
 }
 
+interface Context {
+  values: { fuzz?: string, spoof?: string, crash?: string, churn?: string, peers?: string, docs?: string }
+  seed?: number
+  progress(line: string): void
+  line(name: string, ok: boolean, fields: Record<string, unknown>): void
+}
+
+async function soakFuzz (ctx: Context): Promise<void> {
+  const { values, seed, progress, line } = ctx
+  const r = await runFuzz({ inputs: count(values.fuzz, 100_000, 'fuzz'), seed, progress })
+  const ok = r.crashes === 0 && r.targetAlive && r.unexpected === 0 && r.outcomes.hung === 0 && r.slowUnended === 0 &&
+    r.inboundStreamsThatLogged === r.inboundStreamLoggers && r.honestConverged && r.honestDisconnects === 0 &&
+    r.targetActiveRemotesAfter === 1
+  line('fuzz', ok, {
+    inputs: r.inputs,
+    crashes: r.crashes,
+    unexpected: r.unexpected,
+    hung: r.outcomes.hung,
+    outcomes: r.outcomes,
+    slowloris: `${r.slowStreams - r.slowUnended}/${r.slowStreams} ended`,
+    logged: `${r.inboundStreamsThatLogged}/${r.inboundStreamLoggers} streams`,
+    honest: r.honestConverged ? `converged (${r.honestChanges} changes, ${r.honestDisconnects} disconnects)` : 'NOT converged',
+    heapMiB: `${mib(r.heapBefore)}->${mib(r.heapAfter)} (max ${mib(r.heapMax)})`,
+    leaks: `${r.targetActiveRemotesAfter - 1} active, ${r.targetIdleRemotesAfter} idle remotes`,
+    repoComplaints: r.repoComplaints,
+    seconds: (r.durationMs / 1000).toFixed(0),
+    seed: r.seed
+  })
+  if (r.unexpectedExamples.length > 0) {
+    progress(`fuzz: unexpected outcomes, e.g. ${r.unexpectedExamples.join('; ')}`)
+  }
+}
+
+async function soakSpoof (ctx: Context): Promise<void> {
+  const { values, progress, line } = ctx
+  const r = await runSpoof({ rounds: count(values.spoof, 200, 'spoof'), progress })
+  const ok = r.crashes === 0 && r.reachedRepo === 0 && r.joinsAccepted === 0 && r.notReset === 0 &&
+    r.controlsReceived === r.controlsSent && r.honestDisconnects === 0
+  line('spoof', ok, {
+    attempts: r.attempts,
+    reachedRepo: r.reachedRepo,
+    joinsAccepted: r.joinsAccepted,
+    notReset: r.notReset,
+    controls: `${r.controlsReceived}/${r.controlsSent}`,
+    ephemeralOriginClaims: `${r.ephemeralOriginClaimsReceived}/${r.ephemeralOriginClaimsSent} passed (by design)`,
+    crashes: r.crashes,
+    seconds: (r.durationMs / 1000).toFixed(0)
+  })
+}
+
+async function soakCrash (ctx: Context): Promise<void> {
+  const { values, seed, progress, line } = ctx
+  const r = await runCrash({ rounds: count(values.crash, 20, 'crash'), seed, progress })
+  const ok = r.crashes === 0 && r.lostChanges === 0 && r.corruptLoads === 0 && r.reconnectFailures === 0
+  const sorted = [...r.reconnectMs].sort((x, y) => x - y)
+  line('crash', ok, {
+    rounds: r.rounds,
+    kills: r.kills,
+    crashes: r.crashes,
+    changes: `${r.changesOnDaemon}/${r.changesWritten}`,
+    lostChanges: r.lostChanges,
+    corruptLoads: r.corruptLoads,
+    reconnectMs: `median ${sorted[Math.floor(sorted.length / 2)] ?? '-'}, max ${sorted.at(-1) ?? '-'} (${r.reconnectFailures} failed)`,
+    seconds: (r.durationMs / 1000).toFixed(0),
+    seed: r.seed
+  })
+}
+
+async function soakChurn (ctx: Context): Promise<void> {
+  const { values, progress, line } = ctx
+  const r = await runChurn({ cycles: count(values.churn, 1000, 'churn'), progress })
+  const ok = r.crashes === 0 && r.lostChanges === 0 && r.leaks.length === 0
+  line('churn', ok, {
+    cycles: r.cycles,
+    crashes: r.crashes,
+    lostChanges: r.lostChanges,
+    leaks: r.leaks.length === 0 ? 'none' : r.leaks.join(', '),
+    dialRetries: r.dialRetries,
+    heapMiB: `${mib(r.baseline.heap)}->${mib(r.after.heap)} (+${mib(r.heapGrowth)})`,
+    seconds: (r.durationMs / 1000).toFixed(0)
+  })
+}
+
+async function soakPeers (ctx: Context): Promise<void> {
+  const { values, progress, line } = ctx
+  const r = await runManyPeers({ peers: count(values.peers, 30, 'peers'), docs: count(values.docs, 5, 'docs'), progress })
+  const ok = r.crashes === 0 && r.converged
+  line('peers', ok, {
+    peers: r.peers,
+    docs: r.docs,
+    converged: r.converged,
+    missing: r.missing,
+    crashes: r.crashes,
+    convergeMs: r.convergeMs,
+    dialRetries: r.dialRetries,
+    serverHeapKiBPerPeer: (r.heapPerPeer / 1024).toFixed(0),
+    serverRssKiBPerPeer: (r.rssPerPeer / 1024).toFixed(0),
+    serverHeapMiB: `${mib(r.serverHeapBefore)}->${mib(r.serverHeapAfter)}`,
+    seconds: (r.durationMs / 1000).toFixed(0)
+  })
+}
+
 async function main (argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -82,7 +186,7 @@ async function main (argv: string[]): Promise<number> {
   const run = (name: Scenario): boolean => only.includes(name)
   let failed = 0
 
-  const line = (name: string, ok: boolean, fields: Record<string, unknown>): void => {
+  const line: Context['line'] = (name, ok, fields) => {
     if (!ok) {
       failed++
     }
@@ -90,95 +194,26 @@ async function main (argv: string[]): Promise<number> {
     const text = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ')
     process.stdout.write(`${ok ? 'PASS' : 'FAIL'} ${name}: ${text}\n`)
   }
+  const ctx: Context = { values, seed, progress, line }
 
   if (run('fuzz')) {
-    const r = await runFuzz({ inputs: count(values.fuzz, 100_000, 'fuzz'), seed, progress })
-    const ok = r.crashes === 0 && r.targetAlive && r.unexpected === 0 && r.outcomes.hung === 0 && r.slowUnended === 0 &&
-      r.inboundStreamsThatLogged === r.inboundStreamLoggers && r.honestConverged && r.honestDisconnects === 0 &&
-      r.targetActiveRemotesAfter === 1
-    line('fuzz', ok, {
-      inputs: r.inputs,
-      crashes: r.crashes,
-      unexpected: r.unexpected,
-      hung: r.outcomes.hung,
-      outcomes: r.outcomes,
-      slowloris: `${r.slowStreams - r.slowUnended}/${r.slowStreams} ended`,
-      logged: `${r.inboundStreamsThatLogged}/${r.inboundStreamLoggers} streams`,
-      honest: r.honestConverged ? `converged (${r.honestChanges} changes, ${r.honestDisconnects} disconnects)` : 'NOT converged',
-      heapMiB: `${mib(r.heapBefore)}->${mib(r.heapAfter)} (max ${mib(r.heapMax)})`,
-      leaks: `${r.targetActiveRemotesAfter - 1} active, ${r.targetIdleRemotesAfter} idle remotes`,
-      repoComplaints: r.repoComplaints,
-      seconds: (r.durationMs / 1000).toFixed(0),
-      seed: r.seed
-    })
-    if (r.unexpectedExamples.length > 0) {
-      progress(`fuzz: unexpected outcomes, e.g. ${r.unexpectedExamples.join('; ')}`)
-    }
+    await soakFuzz(ctx)
   }
 
   if (run('spoof')) {
-    const r = await runSpoof({ rounds: count(values.spoof, 200, 'spoof'), progress })
-    const ok = r.crashes === 0 && r.reachedRepo === 0 && r.joinsAccepted === 0 && r.notReset === 0 &&
-      r.controlsReceived === r.controlsSent && r.honestDisconnects === 0
-    line('spoof', ok, {
-      attempts: r.attempts,
-      reachedRepo: r.reachedRepo,
-      joinsAccepted: r.joinsAccepted,
-      notReset: r.notReset,
-      controls: `${r.controlsReceived}/${r.controlsSent}`,
-      ephemeralOriginClaims: `${r.ephemeralOriginClaimsReceived}/${r.ephemeralOriginClaimsSent} passed (by design)`,
-      crashes: r.crashes,
-      seconds: (r.durationMs / 1000).toFixed(0)
-    })
+    await soakSpoof(ctx)
   }
 
   if (run('crash')) {
-    const r = await runCrash({ rounds: count(values.crash, 20, 'crash'), seed, progress })
-    const ok = r.crashes === 0 && r.lostChanges === 0 && r.corruptLoads === 0 && r.reconnectFailures === 0
-    const sorted = [...r.reconnectMs].sort((x, y) => x - y)
-    line('crash', ok, {
-      rounds: r.rounds,
-      kills: r.kills,
-      crashes: r.crashes,
-      changes: `${r.changesOnDaemon}/${r.changesWritten}`,
-      lostChanges: r.lostChanges,
-      corruptLoads: r.corruptLoads,
-      reconnectMs: `median ${sorted[Math.floor(sorted.length / 2)] ?? '-'}, max ${sorted.at(-1) ?? '-'} (${r.reconnectFailures} failed)`,
-      seconds: (r.durationMs / 1000).toFixed(0),
-      seed: r.seed
-    })
+    await soakCrash(ctx)
   }
 
   if (run('churn')) {
-    const r = await runChurn({ cycles: count(values.churn, 1000, 'churn'), progress })
-    const ok = r.crashes === 0 && r.lostChanges === 0 && r.leaks.length === 0
-    line('churn', ok, {
-      cycles: r.cycles,
-      crashes: r.crashes,
-      lostChanges: r.lostChanges,
-      leaks: r.leaks.length === 0 ? 'none' : r.leaks.join(', '),
-      dialRetries: r.dialRetries,
-      heapMiB: `${mib(r.baseline.heap)}->${mib(r.after.heap)} (+${mib(r.heapGrowth)})`,
-      seconds: (r.durationMs / 1000).toFixed(0)
-    })
+    await soakChurn(ctx)
   }
 
   if (run('peers')) {
-    const r = await runManyPeers({ peers: count(values.peers, 30, 'peers'), docs: count(values.docs, 5, 'docs'), progress })
-    const ok = r.crashes === 0 && r.converged
-    line('peers', ok, {
-      peers: r.peers,
-      docs: r.docs,
-      converged: r.converged,
-      missing: r.missing,
-      crashes: r.crashes,
-      convergeMs: r.convergeMs,
-      dialRetries: r.dialRetries,
-      serverHeapKiBPerPeer: (r.heapPerPeer / 1024).toFixed(0),
-      serverRssKiBPerPeer: (r.rssPerPeer / 1024).toFixed(0),
-      serverHeapMiB: `${mib(r.serverHeapBefore)}->${mib(r.serverHeapAfter)}`,
-      seconds: (r.durationMs / 1000).toFixed(0)
-    })
+    await soakPeers(ctx)
   }
 
   return failed === 0 ? 0 : 1

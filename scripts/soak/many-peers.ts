@@ -18,7 +18,7 @@ export interface ManyPeersOptions {
   docs?: number
   /** the server's per-host inbound connection rate: every peer here comes from 127.0.0.1 */
   inboundConnectionThreshold?: number
-  progress?: (line: string) => void
+  progress?(line: string): void
 }
 
 export interface ManyPeersResult {

@@ -23,7 +23,7 @@ import type { Libp2p } from '@libp2p/interface'
 export interface SpoofOptions {
   /** spoofed frames per kind and target */
   rounds: number
-  progress?: (line: string) => void
+  progress?(line: string): void
 }
 
 export interface SpoofResult {
@@ -53,8 +53,8 @@ interface Target {
   /** the automerge id the hostile peer joins with */
   hostileId: string
   documentId: string
-  honestDisconnects: () => number
-  stop: () => Promise<void>
+  honestDisconnects(): number
+  stop(): Promise<void>
 }
 
 const MARK = 'spoof-mark'
@@ -156,7 +156,7 @@ async function spoofTarget (target: Target, rounds: number, result: SpoofResult)
     // a control: the hostile peer's own sender id, which must arrive
     const control = (count: number): Uint8Array => encodeFrame({ type: 'ephemeral', senderId: hostileId, targetId: target.id, documentId, count, sessionId: 'control', data, [MARK]: 'control' })
     let controlCount = 0
-    const sendControl = async (hs: { stream: { send: (b: Uint8Array) => boolean } }): Promise<void> => {
+    const sendControl = async (hs: { stream: { send(b: Uint8Array): boolean } }): Promise<void> => {
       hs.stream.send(control(++controlCount))
       result.controlsSent++
       const expected = result.controlsSent
@@ -189,16 +189,9 @@ async function spoofTarget (target: Target, rounds: number, result: SpoofResult)
         result.attempts++
         hs.stream.send(encodeFrame({ ...spoof(), [MARK]: 'spoof' }))
 
-        if (resets) {
-          const end = await Promise.race([hs.ended, sleep(5_000).then(() => 'open' as const)])
-
-          if (end !== 'reset') {
-            result.notReset++
-          }
-        } else {
-          // dropped: a control sent after it arrives, and it did not
-          await sendControl(hs)
-        }
+        // dropped without a reset: a control sent after it arrives, and it did not
+        const end = resets ? await Promise.race([hs.ended, sleep(5_000).then(() => 'open' as const)]) : await sendControl(hs).then(() => 'reset' as const)
+        result.notReset += end === 'reset' ? 0 : 1
 
         hs.stream.abort(new Error('done'))
       }

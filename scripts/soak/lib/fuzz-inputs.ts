@@ -273,7 +273,8 @@ export class InputGenerator {
       case 'post-handshake':
         return { kind, first: this.afterHandshake(), handshake: true, closeWrite: false, expect: 'reset' }
       case 'repo-garbage':
-        return { kind, first: concat(...Array.from({ length: 1 + this.int(4) }, () => encodeFrame(this.repoGarbage()))), handshake: true, closeWrite: true, expect: 'any' }
+      default:
+        return { kind: 'repo-garbage', first: concat(...Array.from({ length: 1 + this.int(4) }, () => encodeFrame(this.repoGarbage()))), handshake: true, closeWrite: true, expect: 'any' }
     }
   }
 }
@@ -331,7 +332,6 @@ export async function answerDialBack (node: Libp2p, senderId: string = node.peer
   }, { maxInboundStreams: 10_000, force: true })
 }
 
-
 export interface HandshakenStream {
   stream: Stream
   /** the first frame the target sent (`peer` or `error`), or undefined if it reset first */
@@ -344,7 +344,7 @@ export interface HandshakenStream {
  * Opens a sync stream and sends a `join` as `senderId`; resolves once the target replied or ended
  * the stream (at most `timeout` ms).
  */
-export async function joinAs (connection: { newStream: (protocol: string, options?: any) => Promise<Stream> }, senderId: string, timeout = 10_000): Promise<HandshakenStream> {
+export async function joinAs (connection: { newStream(protocol: string, options?: any): Promise<Stream> }, senderId: string, timeout = 10_000): Promise<HandshakenStream> {
   const stream = await connection.newStream(SYNC_PROTOCOL, { signal: AbortSignal.timeout(timeout), maxOutboundStreams: 10_000 })
   const rx = new Uint8ArrayList()
   let reply: any

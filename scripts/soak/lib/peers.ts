@@ -1,3 +1,4 @@
+/* eslint-disable no-console -- reports uncaught errors and filters automerge-repo's console output */
 /**
  * Peers for the reliability scenarios: docpeer peers on loopback TCP only (no mDNS, no relay
  * listener, so nothing but the scenario's own traffic), a bare "hostile" libp2p node that speaks
@@ -81,7 +82,13 @@ export function prng (seed: number): () => number {
  * Counts process-level failures (uncaught exceptions, unhandled rejections) while a scenario runs:
  * in one process they are what a crash of the target would be.
  */
-export function crashCounter (): { count: () => number, last: () => Error | undefined, stop: () => void } {
+export interface CrashCounter {
+  count(): number
+  last(): Error | undefined
+  stop(): void
+}
+
+export function crashCounter (): CrashCounter {
   let crashes = 0
   let last: Error | undefined
   const onError = (err: any): void => {
@@ -106,7 +113,12 @@ export function crashCounter (): { count: () => number, last: () => Error | unde
  * automerge-repo logs each repo message it cannot process with console.log and the whole message;
  * count those instead of printing thousands of them.
  */
-export function quietRepoComplaints (): { count: () => number, restore: () => void } {
+export interface RepoComplaints {
+  count(): number
+  restore(): void
+}
+
+export function quietRepoComplaints (): RepoComplaints {
   let complaints = 0
   const consoleLog = console.log
   console.log = (...args: any[]): void => {
