@@ -222,7 +222,7 @@ class DocpeerNode implements Docpeer {
 export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
   const role = init.role ?? DEFAULT_ROLE
   // build the options first: a bad role or TLS file fails before the data directory is touched
-  const defaults = libp2pDefaults({ ...init, role })
+  const defaults = await libp2pDefaults({ ...init, role })
   const storage = init.dataDir == null ? undefined : await openDatastore(init.dataDir)
 
   try {

@@ -20,7 +20,7 @@ const COMMON_SERVICES = ['identify', 'identifyPush', 'ping', 'pubsub']
 
 describe('libp2p options per environment', () => {
   it('daemon: TCP and WS listeners, relay transport, mDNS, AutoNAT and DCUtR', async () => {
-    const options = nodeConfig.libp2pDefaults({ role: 'daemon', ports: { tcp: 4101, ws: 4102 } })
+    const options = await nodeConfig.libp2pDefaults({ role: 'daemon', ports: { tcp: 4101, ws: 4102 } })
 
     expect(options.addresses?.listen).to.deep.equal(['/ip4/0.0.0.0/tcp/4101', '/ip4/0.0.0.0/tcp/4102/ws', '/p2p-circuit'])
     expect(Object.keys(options.services ?? {})).to.include.members([...COMMON_SERVICES, 'autoNAT', 'dcutr'])
@@ -29,13 +29,13 @@ describe('libp2p options per environment', () => {
     expect(await transportsOf(options)).to.deep.equal(['@libp2p/circuit-relay-v2-transport', '@libp2p/tcp', '@libp2p/websockets'])
   })
 
-  it('daemon: mDNS off on request, bootstrap list adds a discovery module', () => {
-    expect(nodeConfig.libp2pDefaults({ mdns: false }).peerDiscovery).to.have.lengthOf(0)
-    expect(nodeConfig.libp2pDefaults({ mdns: false, bootstrap: ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'] }).peerDiscovery).to.have.lengthOf(1)
+  it('daemon: mDNS off on request, bootstrap list adds a discovery module', async () => {
+    expect((await nodeConfig.libp2pDefaults({ mdns: false })).peerDiscovery).to.have.lengthOf(0)
+    expect((await nodeConfig.libp2pDefaults({ mdns: false, bootstrap: ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'] })).peerDiscovery).to.have.lengthOf(1)
   })
 
   it('server: relay server with the given limits, WSS listener only with a certificate', async () => {
-    const plain = nodeConfig.libp2pDefaults({ role: 'server', relay: { maxReservations: 7 } })
+    const plain = await nodeConfig.libp2pDefaults({ role: 'server', relay: { maxReservations: 7 } })
     expect(Object.keys(plain.services ?? {})).to.include.members([...COMMON_SERVICES, 'relay', 'autoNAT'])
     expect(plain.addresses?.listen?.some(ma => ma.includes('/tls/ws'))).to.be.false()
     expect(plain.peerDiscovery, 'no mDNS on a server by default, only pubsub discovery that forwards browsers\' announcements').to.have.lengthOf(1)
@@ -45,23 +45,23 @@ describe('libp2p options per environment', () => {
     expect(node.services.relay.reservationStore.maxReservations).to.equal(7)
   })
 
-  it('server: limits of the connection manager are options', () => {
-    const options = nodeConfig.libp2pDefaults({ role: 'server', maxConnections: 12, inboundConnectionThreshold: 3 })
+  it('server: limits of the connection manager are options', async () => {
+    const options = await nodeConfig.libp2pDefaults({ role: 'server', maxConnections: 12, inboundConnectionThreshold: 3 })
     expect(options.connectionManager).to.include({ maxConnections: 12, inboundConnectionThreshold: 3 })
   })
 
-  it('server: announce addresses are passed through', () => {
-    const options = nodeConfig.libp2pDefaults({ role: 'server', announce: ['/dns4/example.com/tcp/443/tls/ws'] })
+  it('server: announce addresses are passed through', async () => {
+    const options = await nodeConfig.libp2pDefaults({ role: 'server', announce: ['/dns4/example.com/tcp/443/tls/ws'] })
     expect(options.addresses?.announce).to.deep.equal(['/dns4/example.com/tcp/443/tls/ws'])
   })
 
-  it('refuses a role the environment cannot take', () => {
-    expect(() => nodeConfig.libp2pDefaults({ role: 'browser' })).to.throw(/Unknown role/)
-    expect(() => browserConfig.libp2pDefaults({ role: 'server' })).to.throw(/browsers can only/)
+  it('refuses a role the environment cannot take', async () => {
+    await expect(nodeConfig.libp2pDefaults({ role: 'browser' })).to.eventually.be.rejectedWith(/Unknown role/)
+    await expect(browserConfig.libp2pDefaults({ role: 'server' })).to.eventually.be.rejectedWith(/browsers can only/)
   })
 
   it('browser: WebSockets, WebRTC, WebRTC Direct and relay transports, listening on /p2p-circuit and /webrtc', async () => {
-    const options = browserConfig.libp2pDefaults()
+    const options = await browserConfig.libp2pDefaults()
 
     expect(browserConfig.DEFAULT_ROLE).to.equal('browser')
     expect(options.addresses?.listen).to.deep.equal(['/p2p-circuit', '/webrtc'])
@@ -73,12 +73,12 @@ describe('libp2p options per environment', () => {
   })
 
   it('browser: insecure WebSockets only by an explicit option', async () => {
-    const options = browserConfig.libp2pDefaults({ allowInsecureWebSockets: true })
+    const options = await browserConfig.libp2pDefaults({ allowInsecureWebSockets: true })
     expect(await options.connectionGater?.denyDialMultiaddr?.(undefined as any)).to.equal(false)
   })
 
-  it('overrides replace top-level keys and single services', () => {
-    const options = nodeConfig.libp2pDefaults({ mdns: false })
+  it('overrides replace top-level keys and single services', async () => {
+    const options = await nodeConfig.libp2pDefaults({ mdns: false })
     const custom = (): any => ({})
     const merged = applyOverrides(options, {
       addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },

@@ -3,25 +3,21 @@
  * calls it with the process's arguments. Tests call it directly or spawn the bin.
  */
 import { InvalidMultiaddrError } from '@libp2p/interface'
-import { blockCommand } from './commands/block.ts'
-import { daemonCommand } from './commands/daemon.ts'
-import { dialCommand } from './commands/dial.ts'
-import { docCommand } from './commands/doc.ts'
-import { idCommand } from './commands/id.ts'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './io.ts'
 import { processIO } from './process-io.ts'
 import { docpeerVersion } from './version.ts'
 import type { CliIO, Command } from './io.ts'
 
 /**
- * Every command, with the one line `docpeer --help` shows for it.
+ * Every command, with the one line `docpeer --help` shows for it. A command's module is imported
+ * only when it runs, so `docpeer daemon` does not load what `block` or `doc` need.
  */
-export const COMMANDS: Record<string, { run: Command, summary: string }> = {
-  block: { run: blockCommand, summary: 'put a file as an IPFS block, get a block (from a peer over bitswap)' },
-  daemon: { run: daemonCommand, summary: 'run a peer until stopped (npm start runs this)' },
-  dial: { run: dialCommand, summary: 'dial a peer by multiaddr, print its id and ping time' },
-  id: { run: idCommand, summary: 'print the peer id of a data directory' },
-  doc: { run: docCommand, summary: 'create, show, change and watch automerge documents' }
+export const COMMANDS: Record<string, { load: () => Promise<Command>, summary: string }> = {
+  block: { load: async () => (await import('./commands/block.ts')).blockCommand, summary: 'put a file as an IPFS block, get a block (from a peer over bitswap)' },
+  daemon: { load: async () => (await import('./commands/daemon.ts')).daemonCommand, summary: 'run a peer until stopped (npm start runs this)' },
+  dial: { load: async () => (await import('./commands/dial.ts')).dialCommand, summary: 'dial a peer by multiaddr, print its id and ping time' },
+  doc: { load: async () => (await import('./commands/doc.ts')).docCommand, summary: 'create, show, change and watch automerge documents' },
+  id: { load: async () => (await import('./commands/id.ts')).idCommand, summary: 'print the peer id of a data directory' }
 }
 
 function usage (): string {
@@ -63,7 +59,8 @@ export async function main (argv: string[], io: CliIO = processIO()): Promise<nu
   }
 
   try {
-    return await command.run(args, io)
+    const run = await command.load()
+    return await run(args, io)
   } catch (err: any) {
     if (err instanceof UsageError || err?.name === InvalidMultiaddrError.name) {
       io.err(`docpeer ${name}: ${String(err.message).replace(/\.$/, '')}. Run docpeer ${name} --help for usage.`)

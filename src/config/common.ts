@@ -2,6 +2,7 @@
  * The parts of the libp2p config every environment shares: noise, yamux, identify, identify-push,
  * ping and gossipsub. gossipsub is registered as `services.pubsub` because OrbitDB looks it up there.
  */
+import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify, identifyPush } from '@libp2p/identify'
 import { KEEP_ALIVE } from '@libp2p/interface'
@@ -19,6 +20,13 @@ import type { Libp2pOptions, ServiceFactoryMap } from 'libp2p'
  * when their connection drops and, from the peer store, after a restart.
  */
 export const BOOTSTRAP_TAG = `${KEEP_ALIVE}-docpeer-bootstrap`
+
+/**
+ * The bootstrap discovery module for `list`, or nothing for an empty list (the module refuses one).
+ */
+export function bootstrapDiscovery (list?: string[]): NonNullable<Libp2pOptions['peerDiscovery']> {
+  return list == null || list.length === 0 ? [] : [bootstrap({ list, tagName: BOOTSTRAP_TAG })]
+}
 
 /**
  * The services every docpeer node carries.

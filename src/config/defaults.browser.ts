@@ -4,14 +4,13 @@
  * dials servers without a certificate over WebRTC Direct, takes relay reservations (`/p2p-circuit`)
  * and accepts WebRTC connections from other browsers through them (`/webrtc`).
  */
-import { bootstrap } from '@libp2p/bootstrap'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { webRTC, webRTCDirect } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { WebRTC } from '@multiformats/multiaddr-matcher'
 import { DEFAULT_DISCOVERY_INTERVAL, DEFAULT_DISCOVERY_TOPIC, DEFAULT_MAX_CONNECTIONS_BROWSER } from '../constants.ts'
-import { BOOTSTRAP_TAG, commonConnectionMonitor, commonEncrypters, commonMuxers, commonServices } from './common.ts'
+import { bootstrapDiscovery, commonConnectionMonitor, commonEncrypters, commonMuxers, commonServices } from './common.ts'
 import type { ConfigInit, PeerRole } from './types.ts'
 import type { Libp2pOptions } from 'libp2p'
 
@@ -21,7 +20,7 @@ export const DEFAULT_ROLE: PeerRole = 'browser'
 
 export const SUPPORTED_ROLES: readonly PeerRole[] = ['browser']
 
-export function libp2pDefaults (init: ConfigInit = {}): Libp2pOptions<any> {
+export async function libp2pDefaults (init: ConfigInit = {}): Promise<Libp2pOptions<any>> {
   const role = init.role ?? DEFAULT_ROLE
 
   if (!SUPPORTED_ROLES.includes(role)) {
@@ -31,14 +30,11 @@ export function libp2pDefaults (init: ConfigInit = {}): Libp2pOptions<any> {
   // without iceServers libp2p uses its public STUN servers, which a browser behind NAT needs
   const rtcConfiguration = init.iceServers == null ? undefined : { iceServers: init.iceServers }
 
-  const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = [
+  const peerDiscovery = [
     // pages connected to the same server find each other through it (it forwards the topic)
-    pubsubPeerDiscovery({ topics: [DEFAULT_DISCOVERY_TOPIC], interval: DEFAULT_DISCOVERY_INTERVAL })
+    pubsubPeerDiscovery({ topics: [DEFAULT_DISCOVERY_TOPIC], interval: DEFAULT_DISCOVERY_INTERVAL }),
+    ...bootstrapDiscovery(init.bootstrap)
   ]
-
-  if (init.bootstrap != null && init.bootstrap.length > 0) {
-    peerDiscovery.push(bootstrap({ list: init.bootstrap, tagName: BOOTSTRAP_TAG }))
-  }
 
   const options: Libp2pOptions<any> = {
     addresses: {

@@ -2,37 +2,11 @@
  * libp2p options for Node.js peers. The browser build swaps this file for `defaults.browser.ts`
  * through the package.json "browser" field; both export `libp2pDefaults` with the same signature.
  *
- * The `daemon` role is a peer on a laptop or a LAN host: TCP and WebSocket listeners, mDNS
- * discovery, optional bootstrap list, circuit relay transport (it can reach and be reached through
- * relays), AutoNAT and DCUtR so a relayed connection can become a direct one.
- *
- * The `server` role is a public peer browsers and daemons dial: TCP, WebSocket, WebRTC Direct (UDP,
- * for browsers when there is no certificate) and (given a certificate) secure WebSocket listeners,
- * `announce` addresses, a circuit relay v2 server with limits.
+ * Each role's options live in a module of their own (`daemon.ts`, `server.ts`), imported when the
+ * role is asked for: the server's WebRTC Direct transport loads a native WebRTC library, which a
+ * daemon should not pay for at start.
  */
-import { autoNAT } from '@libp2p/autonat'
-import { bootstrap } from '@libp2p/bootstrap'
-import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
-import { dcutr } from '@libp2p/dcutr'
-import { keychain } from '@libp2p/keychain'
-import { mdns } from '@libp2p/mdns'
-import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
-import { tcp } from '@libp2p/tcp'
-import { webRTCDirect } from '@libp2p/webrtc'
-import { webSockets } from '@libp2p/websockets'
-import {
-  DEFAULT_DISCOVERY_TOPIC,
-  DEFAULT_INBOUND_CONNECTION_THRESHOLD_DAEMON,
-  DEFAULT_INBOUND_CONNECTION_THRESHOLD_SERVER,
-  DEFAULT_MAX_CONNECTIONS_DAEMON,
-  DEFAULT_MAX_CONNECTIONS_SERVER,
-  DEFAULT_RELAY_DATA_LIMIT,
-  DEFAULT_RELAY_DURATION_LIMIT,
-  DEFAULT_RELAY_MAX_RESERVATIONS
-} from '../constants.ts'
-import { BOOTSTRAP_TAG, commonConnectionMonitor, commonEncrypters, commonMuxers, commonServices } from './common.ts'
-import { resolveTls } from './tls.ts'
-import type { ConfigInit, PeerRole, RelayServerLimits } from './types.ts'
+import type { ConfigInit, PeerRole } from './types.ts'
 import type { Libp2pOptions } from 'libp2p'
 
 export type { ConfigInit, PeerRole, TlsPem, RelayServerLimits, Ports, IceServer } from './types.ts'
@@ -51,136 +25,18 @@ export const SUPPORTED_ROLES: readonly PeerRole[] = ['daemon', 'server']
  * Builds the libp2p options of a Node.js peer. The result is a plain object: change any part of it
  * before passing it to `createLibp2p`, or pass `libp2p` overrides to `createPeer`.
  */
-export function libp2pDefaults (init: ConfigInit = {}): Libp2pOptions<any> {
+export async function libp2pDefaults (init: ConfigInit = {}): Promise<Libp2pOptions<any>> {
   const role = init.role ?? DEFAULT_ROLE
 
   if (!SUPPORTED_ROLES.includes(role)) {
     throw new TypeError(`Unknown role "${role}" for a Node.js peer: use one of ${SUPPORTED_ROLES.join(', ')}`)
   }
 
-  return role === 'server' ? serverOptions(init) : daemonOptions(init)
-}
-
-function daemonOptions (init: ConfigInit): Libp2pOptions<any> {
-  const host = init.host ?? '0.0.0.0'
-  const ports = init.ports ?? {}
-
-  const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
-
-  if (init.mdns ?? true) {
-    peerDiscovery.push(mdns())
+  if (role === 'server') {
+    const { serverOptions } = await import('./server.ts')
+    return serverOptions(init)
   }
 
-  if (init.bootstrap != null && init.bootstrap.length > 0) {
-    peerDiscovery.push(bootstrap({ list: init.bootstrap, tagName: BOOTSTRAP_TAG }))
-  }
-
-  return {
-    addresses: {
-      listen: init.listen ?? [
-        `/ip4/${host}/tcp/${ports.tcp ?? 0}`,
-        `/ip4/${host}/tcp/${ports.ws ?? 0}/ws`,
-        // take relay reservations on relay servers this peer connects to, so peers that cannot
-        // dial it directly (browsers, peers behind NAT) still can through the relay
-        '/p2p-circuit'
-      ],
-      announce: init.announce ?? []
-    },
-    transports: [
-      tcp(),
-      webSockets(),
-      circuitRelayTransport()
-    ],
-    connectionEncrypters: commonEncrypters(),
-    streamMuxers: commonMuxers(),
-    connectionMonitor: commonConnectionMonitor(),
-    peerDiscovery,
-    connectionManager: {
-      maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS_DAEMON,
-      inboundConnectionThreshold: init.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD_DAEMON
-    },
-    services: {
-      ...commonServices(),
-      autoNAT: autoNAT(),
-      dcutr: dcutr()
-    }
-  }
-}
-
-/**
- * The relay server of the `server` role, with its limits.
- */
-function relayServer (relay: RelayServerLimits = {}): ReturnType<typeof circuitRelayServer> {
-  return circuitRelayServer({
-    reservations: {
-      maxReservations: relay.maxReservations ?? DEFAULT_RELAY_MAX_RESERVATIONS,
-      defaultDataLimit: relay.dataLimit ?? DEFAULT_RELAY_DATA_LIMIT,
-      defaultDurationLimit: relay.durationLimit ?? DEFAULT_RELAY_DURATION_LIMIT,
-      applyDefaultLimit: relay.applyLimits ?? true
-    }
-  })
-}
-
-function serverOptions (init: ConfigInit): Libp2pOptions<any> {
-  const host = init.host ?? '0.0.0.0'
-  const ports = init.ports ?? {}
-  const tls = init.tls == null ? undefined : resolveTls(init.tls)
-
-  const listen = init.listen ?? [
-    `/ip4/${host}/tcp/${ports.tcp ?? 0}`,
-    `/ip4/${host}/tcp/${ports.ws ?? 0}/ws`,
-    // browsers dial this with the certificate hash in the multiaddr: no TLS certificate needed
-    `/ip4/${host}/udp/${ports.webrtcDirect ?? 0}/webrtc-direct`
-  ]
-
-  // with a certificate, WSS gets a listener of its own: browsers on https pages can only dial wss
-  if (init.listen == null && tls != null) {
-    listen.push(`/ip4/${host}/tcp/${ports.wss ?? 0}/tls/ws`)
-  }
-
-  const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = [
-    // subscribed, so gossipsub forwards the browsers' announcements between them; listen only:
-    // browsers dial the server by address, they need not discover it
-    pubsubPeerDiscovery({ topics: [DEFAULT_DISCOVERY_TOPIC], listenOnly: true })
-  ]
-
-  if (init.mdns ?? false) {
-    peerDiscovery.push(mdns())
-  }
-
-  if (init.bootstrap != null && init.bootstrap.length > 0) {
-    peerDiscovery.push(bootstrap({ list: init.bootstrap, tagName: BOOTSTRAP_TAG }))
-  }
-
-  return {
-    addresses: {
-      listen,
-      announce: init.announce ?? []
-    },
-    transports: [
-      tcp(),
-      webSockets(tls == null ? {} : { https: tls }),
-      webRTCDirect({
-        // libp2p's default is public STUN servers: a server dialed at a known address needs none
-        rtcConfiguration: { iceServers: init.iceServers ?? [] }
-      }),
-      circuitRelayTransport()
-    ],
-    connectionEncrypters: commonEncrypters(),
-    streamMuxers: commonMuxers(),
-    connectionMonitor: commonConnectionMonitor(),
-    peerDiscovery,
-    connectionManager: {
-      maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS_SERVER,
-      inboundConnectionThreshold: init.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD_SERVER
-    },
-    services: {
-      ...commonServices(),
-      autoNAT: autoNAT(),
-      // WebRTC Direct keeps its certificate's key here (in the data directory), so the certhash in
-      // the server's /webrtc-direct address survives restarts until the certificate is renewed
-      keychain: keychain(),
-      relay: relayServer(init.relay)
-    }
-  }
+  const { daemonOptions } = await import('./daemon.ts')
+  return daemonOptions(init)
 }

@@ -2,7 +2,6 @@
  * `docpeer daemon`: a long-running peer on fixed default ports, printing its peer id and addresses
  * (again when they change) and the peers that connect and disconnect, until SIGINT or SIGTERM.
  */
-import { automergeWebSocketBridge } from '../../bridge.ts'
 import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WS_PORT, DEFAULT_WSS_PORT } from '../../constants.ts'
 import { createPeer } from '../../peer.ts'
 import { checkMultiaddrs, parseCommandArgs } from '../args.ts'
@@ -89,7 +88,8 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
   // the bridge listens before the peer starts, so a taken port fails before anything else runs
   const bridge = bridgePort == null
     ? undefined
-    : await automergeWebSocketBridge({ port: bridgePort, host: values.host as string | undefined })
+    // imported only when asked for: it loads the ws server and automerge's WebSocket adapter
+    : await (await import('../../bridge.ts')).automergeWebSocketBridge({ port: bridgePort, host: values.host as string | undefined })
 
   const peer = await createPeer({
     repo: serveDocs ? { network: bridge == null ? [] : [bridge.adapter] } : false,
