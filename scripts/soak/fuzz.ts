@@ -56,6 +56,11 @@ export interface FuzzResult {
   inboundStreamsThatLogged: number
   loggedErrors: number
   reasons: Record<string, number>
+  /**
+   * documents the target's Repo holds afterwards: automerge-repo keeps a handle for every document
+   * id it is asked about (about 32 KiB each, see doc-flood.ts), which is most of the heap growth
+   */
+  targetHandlesAfter: number
   heapBefore: number
   heapMax: number
   heapAfter: number
@@ -349,6 +354,7 @@ export async function runFuzz (options: FuzzOptions): Promise<FuzzResult> {
       inboundStreamsThatLogged: capture.counts.inboundStreamsThatLogged,
       loggedErrors: capture.counts.errors,
       reasons: Object.fromEntries(capture.counts.reasons),
+      targetHandlesAfter: Object.keys(target.repo!.handles).length,
       heapBefore,
       heapMax: Math.max(heapMax, heapAfter),
       heapAfter,

@@ -13,12 +13,13 @@
 import { parseArgs } from 'node:util'
 import { runChurn } from './churn.ts'
 import { runCrash } from './crash.ts'
+import { runDocFlood } from './doc-flood.ts'
 import { runFuzz } from './fuzz.ts'
 import { mib } from './lib/memory.ts'
 import { runManyPeers } from './many-peers.ts'
 import { runSpoof } from './spoof.ts'
 
-const SCENARIOS = ['fuzz', 'spoof', 'crash', 'churn', 'peers'] as const
+const SCENARIOS = ['fuzz', 'spoof', 'crash', 'churn', 'peers', 'docflood'] as const
 type Scenario = typeof SCENARIOS[number]
 
 const HELP = `Usage: npm run soak -- [options]
@@ -29,6 +30,7 @@ const HELP = `Usage: npm run soak -- [options]
   --churn N     connect/disconnect cycles between two peers      (default 1000)
   --peers N     peers converging through one server              (default 30)
   --docs N      documents in the many-peers scenario             (default 5)
+  --docflood N  requests for unknown documents, to measure what the server keeps (default 5000)
   --only LIST   comma-separated scenarios: ${SCENARIOS.join(',')}
   --seed N      PRNG seed of the fuzz and crash scenarios (printed in their summary)
   --quiet       no progress lines
@@ -49,7 +51,7 @@ function count (value: string | undefined, fallback: number, name: string): numb
 }
 
 interface Context {
-  values: { fuzz?: string, spoof?: string, crash?: string, churn?: string, peers?: string, docs?: string }
+  values: { fuzz?: string, spoof?: string, crash?: string, churn?: string, peers?: string, docs?: string, docflood?: string }
   seed?: number
   progress(line: string): void
   line(name: string, ok: boolean, fields: Record<string, unknown>): void
@@ -150,6 +152,21 @@ async function soakPeers (ctx: Context): Promise<void> {
   })
 }
 
+/**
+ * A measurement: passes as long as the target survives; the figure is the point.
+ */
+async function soakDocflood (ctx: Context): Promise<void> {
+  const { values, line } = ctx
+  const r = await runDocFlood(count(values.docflood, 5000, 'docflood'))
+  line('docflood', r.crashes === 0 && r.targetAlive, {
+    requests: r.requests,
+    handlesKept: r.handles,
+    heapMiB: `${mib(r.heapBefore)}->${mib(r.heapAfter)}`,
+    keptKiBPerUnknownDocument: (r.bytesPerRequest / 1024).toFixed(1),
+    crashes: r.crashes
+  })
+}
+
 async function main (argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -161,6 +178,7 @@ async function main (argv: string[]): Promise<number> {
       churn: { type: 'string' },
       peers: { type: 'string' },
       docs: { type: 'string' },
+      docflood: { type: 'string' },
       only: { type: 'string' },
       seed: { type: 'string' },
       quiet: { type: 'boolean' },
@@ -214,6 +232,10 @@ async function main (argv: string[]): Promise<number> {
 
   if (run('peers')) {
     await soakPeers(ctx)
+  }
+
+  if (run('docflood')) {
+    await soakDocflood(ctx)
   }
 
   return failed === 0 ? 0 : 1

@@ -1,0 +1,66 @@
+/**
+ * A measurement, not a pass/fail scenario: what a server-role peer keeps for each unknown document
+ * id a connected peer asks for. automerge-repo creates a DocHandle (a state machine, sync state,
+ * listeners) for every document id it is asked about and never evicts it, so a peer that asks for
+ * random ids grows the server's heap without bound. The figure goes into the README's limits.
+ */
+import { generateAutomergeUrl, parseAutomergeUrl } from '@automerge/automerge-repo'
+import { answerDialBack, encodeFrame, joinAs } from './lib/fuzz-inputs.ts'
+import { settledHeap } from './lib/memory.ts'
+import { bareNode, crashCounter, loopbackPeer, quietRepoComplaints, sleep, waitFor } from './lib/peers.ts'
+
+export interface DocFloodResult {
+  requests: number
+  /** handles the target's Repo holds afterwards */
+  handles: number
+  heapBefore: number
+  heapAfter: number
+  bytesPerRequest: number
+  targetAlive: boolean
+  crashes: number
+}
+
+export async function runDocFlood (requests: number): Promise<DocFloodResult> {
+  const crashes = crashCounter()
+  const complaints = quietRepoComplaints()
+  const target = await loopbackPeer({ role: 'server' })
+  const hostile = await bareNode()
+
+  try {
+    await answerDialBack(hostile)
+    const connection = await hostile.dial(target.libp2p.getMultiaddrs()[0])
+    const hostileId = hostile.peerId.toString()
+    const { stream } = await joinAs(connection, hostileId)
+    await waitFor(() => target.repo!.peers.length === 1, 10_000, 'the hostile peer to be up')
+    const before = await settledHeap()
+    const handlesBefore = Object.keys(target.repo!.handles).length
+
+    for (let i = 0; i < requests; i++) {
+      const documentId = parseAutomergeUrl(generateAutomergeUrl()).documentId
+      stream.send(encodeFrame({ type: 'request', senderId: hostileId, targetId: target.peerId.toString(), documentId, data: new Uint8Array(0) }))
+
+      if (i % 200 === 199) {
+        await sleep(20)
+      }
+    }
+
+    await waitFor(() => Object.keys(target.repo!.handles).length - handlesBefore >= requests, 120_000, 'the target to handle every request', 100).catch(() => {})
+    const after = await settledHeap()
+    const handles = Object.keys(target.repo!.handles).length - handlesBefore
+
+    return {
+      requests,
+      handles,
+      heapBefore: before,
+      heapAfter: after,
+      bytesPerRequest: Math.round((after - before) / Math.max(1, requests)),
+      targetAlive: target.libp2p.status === 'started',
+      crashes: crashes.count()
+    }
+  } finally {
+    complaints.restore()
+    crashes.stop()
+    await hostile.stop()
+    await target.stop()
+  }
+}
