@@ -33,6 +33,7 @@ export interface Gauges {
 
 export interface ChurnResult {
   cycles: number
+  inboundConnectionThreshold: number
   /** dials refused (rate limit or otherwise) and retried */
   dialRetries: number
   /** cycles whose change did not reach the other side */
@@ -148,6 +149,7 @@ export async function runChurn (options: ChurnOptions): Promise<ChurnResult> {
 
     return {
       cycles: options.cycles,
+      inboundConnectionThreshold: threshold,
       dialRetries,
       lostChanges,
       crashes: crashes.count(),

@@ -28,6 +28,8 @@ const HELP = `Usage: npm run soak -- [options]
   --spoof N     rounds of spoofed frames (about 11 per round)      (default 200)
   --crash N     SIGKILL and restart rounds of a daemon            (default 20)
   --churn N     connect/disconnect cycles between two peers      (default 1000)
+  --churn-threshold N  inbound connections per second per host on both churn peers (default 100;
+                the server role's default is 5: dials over it are refused and retried)
   --peers N     peers converging through one server              (default 30)
   --docs N      documents in the many-peers scenario             (default 5)
   --docflood N  requests for unknown documents, to measure what the server keeps (default 5000)
@@ -51,7 +53,7 @@ function count (value: string | undefined, fallback: number, name: string): numb
 }
 
 interface Context {
-  values: { fuzz?: string, spoof?: string, crash?: string, churn?: string, peers?: string, docs?: string, docflood?: string }
+  values: { fuzz?: string, spoof?: string, crash?: string, churn?: string, peers?: string, docs?: string, docflood?: string, 'churn-threshold'?: string }
   seed?: number
   progress(line: string): void
   line(name: string, ok: boolean, fields: Record<string, unknown>): void
@@ -120,7 +122,7 @@ async function soakCrash (ctx: Context): Promise<void> {
 
 async function soakChurn (ctx: Context): Promise<void> {
   const { values, progress, line } = ctx
-  const r = await runChurn({ cycles: count(values.churn, 1000, 'churn'), progress })
+  const r = await runChurn({ cycles: count(values.churn, 1000, 'churn'), inboundConnectionThreshold: count(values['churn-threshold'], 100, 'churn-threshold'), progress })
   const ok = r.crashes === 0 && r.lostChanges === 0 && r.leaks.length === 0
   line('churn', ok, {
     cycles: r.cycles,
@@ -128,6 +130,7 @@ async function soakChurn (ctx: Context): Promise<void> {
     lostChanges: r.lostChanges,
     leaks: r.leaks.length === 0 ? 'none' : r.leaks.join(', '),
     dialRetries: r.dialRetries,
+    inboundThreshold: r.inboundConnectionThreshold,
     heapMiB: `${mib(r.baseline.heap)}->${mib(r.after.heap)} (+${mib(r.heapGrowth)})`,
     seconds: (r.durationMs / 1000).toFixed(0)
   })
@@ -179,6 +182,7 @@ async function main (argv: string[]): Promise<number> {
       peers: { type: 'string' },
       docs: { type: 'string' },
       docflood: { type: 'string' },
+      'churn-threshold': { type: 'string' },
       only: { type: 'string' },
       seed: { type: 'string' },
       quiet: { type: 'boolean' },
