@@ -27,7 +27,8 @@ Options:
   --only LIST      run only these workloads, e.g. w1,w3
   --json FILE      write every figure (and each round's values) to FILE
   --smoke          tiny counts, for CI: checks that every workload runs, measures nothing
-  --cpu-prof DIR   write a V8 CPU profile of every child process of docpeer's side into DIR
+  --cpu-prof DIR   write a V8 CPU profile of every child process into DIR (summarize them
+                   with node scripts/bench/profile-top.ts DIR/<file>.cpuprofile)
   -h, --help       show this help`
 
 interface SideResult {
@@ -198,7 +199,7 @@ interface RawSide {
 async function runTrial (workload: Workload, side: string, round: number, params: Record<string, any>, record: RawSide, smoke: boolean, cpuProfDir?: string): Promise<void> {
   const procs: BenchProcess[] = []
   const memory: Record<string, number> = {}
-  const profile = cpuProfDir != null && side === workload.sides[0]
+  const profile = cpuProfDir != null
   const ctx: TrialContext = {
     smoke,
     spawn: (name) => {

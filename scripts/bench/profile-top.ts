@@ -1,9 +1,8 @@
 /* eslint-disable no-console -- a command-line tool: its output is the point */
 /**
  * Summarizes V8 CPU profiles (from `npm run bench -- --cpu-prof DIR`): self time per function and
- * per package, so "where does the time go" has an answer without a GUI.
- *
- *   node scripts/bench/profile-top.ts FILE.cpuprofile [more files] [--top N]
+ * per package, so "where does the time go" has an answer without a GUI. Usage:
+ * `node scripts/bench/profile-top.ts FILE.cpuprofile [more files] [--top N]`
  */
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
@@ -45,18 +44,26 @@ async function main (): Promise<void> {
   const top = Number(values.top ?? 25)
   const byFunction = new Map<string, number>()
   const byPackage = new Map<string, number>()
+  const inclusive = new Map<string, number>()
   let total = 0
 
   for (const file of positionals) {
     const profile: Profile = JSON.parse(await readFile(file, 'utf8'))
     const nodes = new Map(profile.nodes.map(node => [node.id, node]))
+    const parents = new Map<number, number>()
 
-    profile.samples.forEach((id, i) => {
-      const node = nodes.get(id)
+    for (const node of profile.nodes) {
+      for (const child of node.children ?? []) {
+        parents.set(child, node.id)
+      }
+    }
+
+    for (let i = 0; i < profile.samples.length; i++) {
+      const node = nodes.get(profile.samples[i])
       const dt = (profile.timeDeltas[i] ?? 0) / 1000
 
       if (node == null) {
-        return
+        continue
       }
 
       const { functionName, url, lineNumber } = node.callFrame
@@ -65,7 +72,22 @@ async function main (): Promise<void> {
       const pkg = packageOf(url)
       byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + dt)
       total += dt
-    })
+
+      // every package on the stack of this sample: time spent in it or in what it called
+      const seen = new Set<string>()
+
+      for (let id: number | undefined = node.id; id != null; id = parents.get(id)) {
+        const frame = nodes.get(id)?.callFrame
+
+        if (frame != null && frame.url !== '') {
+          seen.add(packageOf(frame.url))
+        }
+      }
+
+      for (const pkg of seen) {
+        inclusive.set(pkg, (inclusive.get(pkg) ?? 0) + dt)
+      }
+    }
   }
 
   const print = (title: string, map: Map<string, number>): void => {
@@ -77,6 +99,7 @@ async function main (): Promise<void> {
   }
 
   print('by package', byPackage)
+  print('by package, inclusive (the package or what it called)', inclusive)
   print('by function', byFunction)
 }
 

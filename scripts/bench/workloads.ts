@@ -157,7 +157,9 @@ const dial: Workload = {
   figures: [
     { key: 'both', label: 'both sides', unit: 'ms', better: 'lower' },
     { key: 'dialer', label: 'dialer side', unit: 'ms', better: 'lower' },
-    { key: 'listener', label: 'listener side', unit: 'ms', better: 'lower' }
+    { key: 'listener', label: 'listener side', unit: 'ms', better: 'lower' },
+    { key: 'transport', label: 'transport up (docpeer: libp2p dial resolved; anchor: WebSocket open)', unit: 'ms', better: 'lower' },
+    { key: 'sync', label: 'transport up to both candidates (the adapter handshake)', unit: 'ms', better: 'lower' }
   ],
   targets: [
     { figure: 'both', text: 'docpeer / anchor <= 1.5', met: ratio => ratio == null ? undefined : ratio <= 1.5 }
@@ -170,18 +172,22 @@ const dial: Workload = {
     const both: number[] = []
     const dialer: number[] = []
     const listener: number[] = []
+    const transport: number[] = []
+    const sync: number[] = []
 
     for (let i = 0; i < params.dials; i++) {
       await a.call('dial#arm')
-      const { start, candidate } = await b.call('dial#trial', side, address)
+      const dialed = await b.call('dial#trial', side, address)
       const seenByA: number = await a.call('dial#collect')
       await b.call('dial#release')
-      both.push(Math.max(candidate, seenByA) - start)
-      dialer.push(candidate - start)
-      listener.push(seenByA - start)
+      both.push(Math.max(dialed.candidate, seenByA) - dialed.start)
+      dialer.push(dialed.candidate - dialed.start)
+      listener.push(seenByA - dialed.start)
+      transport.push(dialed.transport - dialed.start)
+      sync.push(Math.max(dialed.candidate, seenByA) - dialed.transport)
     }
 
-    return { both: median(both), dialer: median(dialer), listener: median(listener) }
+    return { both: median(both), dialer: median(dialer), listener: median(listener), transport: median(transport), sync: median(sync) }
   }
 }
 
@@ -200,11 +206,11 @@ const hub: Workload = {
     const h = ctx.spawn('hub')
     const s = ctx.spawn('spokes')
     const { address } = await h.call('sync#start', side, { listen: true, hub: true })
-    const connect = await s.call('hub#start', side, params.spokes, address)
+    const { ms: connect, dialRetries } = await s.call('hub#start', side, params.spokes, address)
     const url = await h.call('hub#createDoc')
     const { ms: join, retries } = await s.call('hub#join', url)
     const converge = await s.call('hub#converge')
-    return { converge, join, connect, findRetries: retries }
+    return { converge, join, connect, findRetries: retries, dialRetries }
   }
 }
 

@@ -125,7 +125,26 @@ async function createAnchorPeer (init: SyncPeerInit): Promise<SyncPeer> {
 
 async function createDocpeerPeer (init: SyncPeerInit): Promise<SyncPeer> {
   const { createPeer } = await import('../../../src/peer.ts')
+  // for experiments: BENCH_DOCPEER_REMOVE_SERVICES=pubsub,autoNAT runs docpeer without those services
+  const removed = (process.env.BENCH_DOCPEER_REMOVE_SERVICES ?? '').split(',').filter(name => name !== '')
+  const overrides: Record<string, any> = {}
+
+  if (removed.length > 0) {
+    overrides.services = Object.fromEntries(removed.map(name => [name, undefined]))
+  }
+
+  // for experiments: BENCH_HUB_MAX_PENDING=100 lets the hub handshake that many inbound
+  // connections at once (libp2p's default is 10)
+  if (init.hub === true && (process.env.BENCH_HUB_MAX_PENDING ?? '') !== '') {
+    overrides.connectionManager = {
+      maxConnections: 1000,
+      inboundConnectionThreshold: 1000,
+      maxIncomingPendingConnections: Number(process.env.BENCH_HUB_MAX_PENDING)
+    }
+  }
+
   const node = await createPeer({
+    libp2p: overrides,
     role: init.hub === true ? 'server' : 'daemon',
     mdns: false,
     listen: ['/ip4/127.0.0.1/tcp/0'],

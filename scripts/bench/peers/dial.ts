@@ -38,7 +38,7 @@ let dialer: SyncPeer | undefined
  * the clock `now()` shares with A's process. The peer stays up until `release()`: stopped at once,
  * it could hang up before A has seen it.
  */
-export async function trial (side: SyncSide, address: string): Promise<{ start: number, candidate: number }> {
+export async function trial (side: SyncSide, address: string): Promise<{ start: number, candidate: number, transport: number }> {
   const peer = await createSyncPeer(side)
   dialer = peer
   const seen = new Promise<number>(resolve => {
@@ -46,9 +46,34 @@ export async function trial (side: SyncSide, address: string): Promise<{ start: 
   })
   const start = now()
   await peer.connect(address)
+  const transport = await transportUp(peer)
   const candidate = await seen
   await waitForPeers(peer.repo, 1)
-  return { start, candidate }
+  return { start, candidate, transport }
+}
+
+/**
+ * When the dialer's transport connection was up: docpeer's dial resolves once the libp2p
+ * connection is upgraded (TCP + noise + yamux); the anchor's WebSocket fires 'open'.
+ */
+async function transportUp (peer: SyncPeer): Promise<number> {
+  if (peer.side === 'docpeer') {
+    return now()
+  }
+
+  for (;;) {
+    const socket = (peer.repo.networkSubsystem.adapters as any[]).find(adapter => adapter.socket != null)?.socket
+
+    if (socket != null) {
+      if (socket.readyState !== 1) {
+        await new Promise(resolve => socket.addEventListener('open', resolve, { once: true }))
+      }
+
+      return now()
+    }
+
+    await new Promise(resolve => setImmediate(resolve))
+  }
 }
 
 export async function release (): Promise<void> {
