@@ -124,13 +124,19 @@ async function createAnchorPeer (init: SyncPeerInit): Promise<SyncPeer> {
 }
 
 async function createDocpeerPeer (init: SyncPeerInit): Promise<SyncPeer> {
-  const { createPeer } = await import('../../../src/peer.ts')
+  // for experiments: BENCH_DOCPEER_SRC=/path/to/a/patched/src runs docpeer from there
+  const src = (process.env.BENCH_DOCPEER_SRC ?? '') !== '' ? process.env.BENCH_DOCPEER_SRC : new URL('../../../src', import.meta.url).pathname
+  const { createPeer }: typeof import('../../../src/peer.ts') = await import(`${src}/peer.ts`)
   // for experiments: BENCH_DOCPEER_REMOVE_SERVICES=pubsub,autoNAT runs docpeer without those services
   const removed = (process.env.BENCH_DOCPEER_REMOVE_SERVICES ?? '').split(',').filter(name => name !== '')
   const overrides: Record<string, any> = {}
 
   if (removed.length > 0) {
     overrides.services = Object.fromEntries(removed.map(name => [name, undefined]))
+    // the circuit relay transport and pubsub discovery need identify and pubsub
+    const { tcp } = await import('@libp2p/tcp')
+    overrides.transports = [tcp()]
+    overrides.peerDiscovery = []
   }
 
   // for experiments: BENCH_HUB_MAX_PENDING=100 lets the hub handshake that many inbound
