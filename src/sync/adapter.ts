@@ -42,6 +42,7 @@ import {
   DEFAULT_MAX_INBOUND_STREAMS,
   DEFAULT_MAX_MESSAGE_SIZE,
   DEFAULT_MAX_OUTBOUND_STREAMS,
+  MAX_HANDSHAKE_SIZE,
   SYNC_PROTOCOL
 } from './constants.ts'
 import { FramedStream } from './framed-stream.ts'
@@ -572,6 +573,7 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
   private framed (stream: Stream, connection: Connection): FramedStream {
     return new FramedStream(stream, connection, {
       maxMessageSize: this.maxMessageSize,
+      maxHandshakeSize: MAX_HANDSHAKE_SIZE,
       log: stream.log.newScope('docpeer:sync')
     })
   }
@@ -823,12 +825,16 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
     try {
       this.checkIdentity(session, remote, join.senderId)
     } catch (err: any) {
+      // a Remote made for this join alone must not outlive the refusal (one per peer identity)
+      this.forgetIfIdle(remote)
       await this.refuse(session, framed, join.senderId, err)
       return
     }
 
     this.bindIdentity(remote, join.senderId, join.peerMetadata)
     remote.inbound = framed
+    // repo messages (whole documents) follow; our own outbound stream only ever reads the reply
+    framed.allowFullFrames()
 
     const reply: PeerMessage = {
       type: 'peer',

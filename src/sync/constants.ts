@@ -16,6 +16,12 @@ export const SYNC_PROTOCOL = `/${PROTOCOL_PREFIX}/${SYNC_PROTOCOL_NAME}/${SYNC_P
 export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024
 
 /**
+ * Largest frame read before the handshake is done. A `join` or `peer` message is a few hundred
+ * bytes; a peer that announces more before saying who it is gets its stream reset at the prefix.
+ */
+export const MAX_HANDSHAKE_SIZE = 64 * 1024
+
+/**
  * Time allowed from opening a stream to a completed handshake.
  */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000

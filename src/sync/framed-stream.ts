@@ -49,6 +49,11 @@ function decodeLength (buf: Uint8ArrayList, maxLengthLength: number): number {
 
 export interface FramedStreamInit {
   maxMessageSize: number
+  /**
+   * Largest frame read until `allowFullFrames()` is called: the handshake's limit, so a peer that
+   * has not said who it is cannot make us buffer a `maxMessageSize` frame.
+   */
+  maxHandshakeSize: number
   log: Logger
 }
 
@@ -61,6 +66,7 @@ export class FramedStream {
   private readonly queue: Uint8Array[]
   private flushing?: Promise<void>
   private ended: boolean
+  private readLimit: number
 
   constructor (stream: Stream, connection: Connection, init: FramedStreamInit) {
     this.stream = stream
@@ -69,11 +75,21 @@ export class FramedStream {
     this.maxMessageSize = init.maxMessageSize
     this.queue = []
     this.ended = false
+    this.readLimit = Math.min(init.maxHandshakeSize, init.maxMessageSize)
     const maxLengthLength = varintLength(init.maxMessageSize)
     this.lp = lpStream(stream, {
       maxDataLength: init.maxMessageSize,
       maxLengthLength,
-      lengthDecoder: (buf) => decodeLength(buf, maxLengthLength),
+      lengthDecoder: (buf) => {
+        const length = decodeLength(buf, maxLengthLength)
+
+        // checked on the prefix, before any of the frame is buffered
+        if (length > this.readLimit) {
+          throw new MessageTooLargeError(`Frame of ${length} bytes exceeds the limit of ${this.readLimit} bytes`)
+        }
+
+        return length
+      },
       // the byte stream buffers what arrived but is not read yet: one whole frame plus what the
       // transport delivers in one go while the frame is being decoded
       maxBufferSize: init.maxMessageSize + 4 * 1024 * 1024
@@ -83,6 +99,13 @@ export class FramedStream {
       this.ended = true
       this.queue.length = 0
     }, { once: true })
+  }
+
+  /**
+   * The handshake is done: from now on frames up to `maxMessageSize` are read.
+   */
+  allowFullFrames (): void {
+    this.readLimit = this.maxMessageSize
   }
 
   get open (): boolean {
