@@ -19,7 +19,7 @@
  * ```
  */
 export { createPeer, parseMultiaddr } from './peer.ts'
-export type { Docpeer, DocpeerInit } from './peer.ts'
+export type { Docpeer, DocpeerInit, SyncWithOptions } from './peer.ts'
 // types only: helia itself is imported when a peer asks for it
 export type { DocpeerHelia, HeliaOptions } from './helia/index.ts'
 export { libp2pDefaults, DEFAULT_ROLE, SUPPORTED_ROLES } from './config/defaults.ts'

@@ -3,7 +3,7 @@
  * key, builds the libp2p options of the environment and role, applies the caller's overrides,
  * starts libp2p (through helia when asked for) and an automerge-repo Repo syncing over it.
  */
-import { InvalidMultiaddrError, NotStartedError } from '@libp2p/interface'
+import { InvalidMultiaddrError, KEEP_ALIVE, NotStartedError } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { applyOverrides } from './config/common.ts'
@@ -68,6 +68,16 @@ export interface DocpeerInit extends ConfigInit {
   libp2p?: Libp2pOverrides
 }
 
+export interface SyncWithOptions extends AbortOptions {
+  /**
+   * Remember the peer in the data directory's peer store: libp2p redials it with backoff when the
+   * connection drops, and after this peer restarts, until `forget(peerId)`.
+   *
+   * @default false
+   */
+  keepAlive?: boolean
+}
+
 export interface Docpeer {
   readonly role: PeerRole
   readonly peerId: PeerId
@@ -104,7 +114,12 @@ export interface Docpeer {
    * straight away. Rejects if the peer does not speak docpeer's sync protocol, refuses this peer, or
    * the handshake does not finish in time (the adapter's `handshakeTimeout`, or `options.signal`).
    */
-  syncWith(target: string | Multiaddr, options?: AbortOptions): Promise<Connection>
+  syncWith(target: string | Multiaddr, options?: SyncWithOptions): Promise<Connection>
+
+  /**
+   * Stops redialing a peer remembered with `syncWith(target, { keepAlive: true })`.
+   */
+  forget(peer: PeerId): Promise<void>
 
   /**
    * Stops the Repo (writing pending changes to storage), helia and libp2p, and closes the data
@@ -141,6 +156,12 @@ interface DocpeerParts {
   dataDir?: string
   helia?: StartedHelia
 }
+
+/**
+ * Peers remembered by `syncWith(..., { keepAlive: true })` carry this tag; its `keep-alive` prefix
+ * makes libp2p redial them.
+ */
+const SYNC_PEER_TAG = `${KEEP_ALIVE}-docpeer-sync`
 
 class DocpeerNode implements Docpeer {
   readonly role: PeerRole
@@ -182,14 +203,26 @@ class DocpeerNode implements Docpeer {
     return this.libp2p.dial(ma, options)
   }
 
-  async syncWith (target: string | Multiaddr, options?: AbortOptions): Promise<Connection> {
+  async syncWith (target: string | Multiaddr, options?: SyncWithOptions): Promise<Connection> {
     if (this.syncAdapter == null) {
       throw new NotStartedError('This peer has no Repo (it was created with repo: false)')
     }
 
     const connection = await this.dial(target, options)
     await this.syncAdapter.syncWith(connection, options)
+
+    if (options?.keepAlive === true) {
+      await this.libp2p.peerStore.merge(connection.remotePeer, {
+        tags: { [SYNC_PEER_TAG]: { value: 50 } }
+      })
+    }
     return connection
+  }
+
+  async forget (peer: PeerId): Promise<void> {
+    await this.libp2p.peerStore.merge(peer, {
+      tags: { [SYNC_PEER_TAG]: undefined }
+    })
   }
 
   async stop (): Promise<void> {

@@ -143,6 +143,31 @@ describe('Repo on a docpeer node', () => {
     expect(caughtUp.log).to.deep.equal(['written before restart', 'written while it was down'])
   })
 
+  it('redials a peer remembered with keepAlive after a restart, and syncs what changed meanwhile', async () => {
+    const dir = await tempDir()
+    const other = await start({ ports: { tcp: 0 } })
+    const otherAddr = other.libp2p.getMultiaddrs()[0]
+
+    const first = await createPeer({ ...LOOPBACK, dataDir: dir })
+    await first.syncWith(otherAddr, { keepAlive: true })
+    const handle = first.repo!.create<{ log: string[] }>({ log: ['one'] })
+    const otherHandle = await other.repo!.find<{ log: string[] }>(handle.url)
+    await first.stop()
+
+    otherHandle.change(doc => { doc.log.push('two') })
+
+    // no dial, no bootstrap list: the restarted peer finds the other in its peer store
+    const restarted = await start({ dataDir: dir })
+    const local = await restarted.repo!.find<{ log: string[] }>(handle.url)
+    const caughtUp = await until(local, doc => doc.log.length === 2)
+    expect(caughtUp.log).to.deep.equal(['one', 'two'])
+
+    // forgotten: no redial after the next restart
+    await restarted.forget(other.peerId)
+    const tags = await restarted.libp2p.peerStore.get(other.peerId).then(peer => [...peer.tags.keys()])
+    expect(tags.some(tag => tag.startsWith('keep-alive'))).to.be.false()
+  })
+
   it('shares documents between libp2p peers and plain automerge WebSocket clients through the bridge', async () => {
     let bridge: AutomergeWebSocketBridge | undefined
     let wsRepo: Repo | undefined
