@@ -148,6 +148,7 @@ async function soakPeers (ctx: Context): Promise<void> {
     crashes: r.crashes,
     convergeMs: r.convergeMs,
     dialRetries: r.dialRetries,
+    disconnects: r.disconnects,
     serverHeapKiBPerPeer: (r.heapPerPeer / 1024).toFixed(0),
     serverRssKiBPerPeer: (r.rssPerPeer / 1024).toFixed(0),
     serverHeapMiB: `${mib(r.serverHeapBefore)}->${mib(r.serverHeapAfter)}`,

@@ -29,6 +29,8 @@ export interface ManyPeersResult {
   missing: number
   dialRetries: number
   findRetries: number
+  /** connections to the server that closed under the peers (each redialed by libp2p) */
+  disconnects: number
   crashes: number
   startPeersMs: number
   convergeMs: number
@@ -56,6 +58,7 @@ export async function runManyPeers (options: ManyPeersOptions): Promise<ManyPeer
   const clients: Docpeer[] = []
   let dialRetries = 0
   let findRetries = 0
+  let monitor: ReturnType<typeof setInterval> | undefined
 
   try {
     const before = await server.request('memory')
@@ -63,10 +66,24 @@ export async function runManyPeers (options: ManyPeersOptions): Promise<ManyPeer
     const t0 = Date.now()
     // a few at a time: starting a node is CPU-bound
     for (let i = 0; i < count; i += 5) {
-      clients.push(...await Promise.all(Array.from({ length: Math.min(5, count - i) }, async () => loopbackPeer())))
+      // the server is each peer's bootstrap peer, as in a real deployment: tagged keep-alive, so
+      // libp2p redials it with backoff when the connection drops (a starved event loop misses
+      // libp2p's connection-monitor pings, and the connection is closed)
+      clients.push(...await Promise.all(Array.from({ length: Math.min(5, count - i) }, async () => loopbackPeer({ bootstrap: [serverAddr] }))))
     }
     const startPeersMs = Date.now() - t0
     progress(`many-peers: ${count} peers started in ${startPeersMs} ms`)
+
+    const seen: { disconnects: number, handles?: Array<Array<DocHandle<SharedDoc>>> } = { disconnects: 0 }
+    const missing = (): number => (seen.handles ?? []).reduce((n, perClient) => n + perClient.reduce((m, h) => m + (count - Object.keys(h.doc() ?? {}).length), 0), 0)
+    const serverId = server.peerId
+    for (const client of clients) {
+      client.libp2p.addEventListener('peer:disconnect', evt => {
+        if (evt.detail.toString() === serverId) {
+          seen.disconnects++
+        }
+      })
+    }
 
     const t1 = Date.now()
     await Promise.all(clients.map(async client => {
@@ -85,6 +102,11 @@ export async function runManyPeers (options: ManyPeersOptions): Promise<ManyPeer
       }
     }))
     progress(`many-peers: all connected in ${Date.now() - t1} ms (${dialRetries} retried dials)`)
+    monitor = setInterval(() => {
+      server.request('stats').then(stats => {
+        progress(`many-peers: ${seen.handles == null ? '' : `${missing()} keys missing, `}server ${JSON.stringify(stats)}, peer connections ${clients.reduce((n, c) => n + c.libp2p.getConnections().length, 0)}, ${seen.disconnects} disconnects`)
+      }, () => {})
+    }, 5_000)
 
     // not empty: an empty document reaching the hub changes its heads without a 'change' event in
     // automerge-repo 2.5.6, and the hub does not forward it (see TOOLCHAIN.md)
@@ -96,7 +118,7 @@ export async function runManyPeers (options: ManyPeersOptions): Promise<ManyPeer
       await waitFor(async () => (await server.request('doc', { url }).catch(() => ({ doc: null }))).doc != null, 30_000, `the server to hold ${url}`, 100)
     }))
 
-    const handles: Array<Array<DocHandle<SharedDoc>>> = await Promise.all(clients.map(async client => Promise.all(urls.map(async url => {
+    const handles = await Promise.all(clients.map(async client => Promise.all(urls.map(async url => {
       for (let attempt = 0; ; attempt++) {
         try {
           return await client.repo!.find<SharedDoc>(url, { signal: AbortSignal.timeout(20_000) })
@@ -112,20 +134,14 @@ export async function runManyPeers (options: ManyPeersOptions): Promise<ManyPeer
       }
     }))))
 
+    seen.handles = handles
     handles.forEach((perClient, i) => {
       for (const handle of perClient) {
         handle.change(d => { d[`p${i}`] = true })
       }
     })
 
-    const missing = (): number => handles.reduce((n, perClient) => n + perClient.reduce((m, h) => m + (count - Object.keys(h.doc() ?? {}).length), 0), 0)
     let converged = true
-
-    const monitor = setInterval(() => {
-      server.request('stats').then(stats => {
-        progress(`many-peers: ${missing()} keys missing, server ${JSON.stringify(stats)}, peer connections ${clients.reduce((n, c) => n + c.libp2p.getConnections().length, 0)}`)
-      }, () => {})
-    }, 5_000)
 
     try {
       await waitFor(() => missing() === 0, 120_000, 'every peer to see every key', 100)
@@ -146,6 +162,7 @@ export async function runManyPeers (options: ManyPeersOptions): Promise<ManyPeer
       missing: missing(),
       dialRetries,
       findRetries,
+      disconnects: seen.disconnects,
       crashes: crashes.count() + (server.exit != null ? 1 : 0),
       startPeersMs,
       convergeMs,
@@ -160,6 +177,7 @@ export async function runManyPeers (options: ManyPeersOptions): Promise<ManyPeer
       durationMs: Date.now() - started
     }
   } finally {
+    clearInterval(monitor)
     crashes.stop()
     await Promise.all(clients.map(async client => client.stop()))
     await server.stop()
