@@ -64,7 +64,9 @@ describe('npm run bench -- --smoke', function () {
         expect(figures.errors, `${result.id} ${side}`).to.deep.equal([])
         const medians = Object.values(figures.figures).map(f => f.median)
         expect(medians, `${result.id} ${side}`).to.not.be.empty()
-        medians.forEach(median => expect(median, `${result.id} ${side}`).to.be.a('number').and.be.above(0))
+        // timings are positive; counters such as findRetries may be 0
+        medians.forEach(median => expect(median, `${result.id} ${side}`).to.be.a('number').and.be.at.least(0))
+        expect(Math.max(...medians), `${result.id} ${side}`).to.be.above(0)
         // every process of the trial reported its peak memory
         const peaks = Object.values(figures.memoryMiB).map(m => m.max)
         expect(peaks, `${result.id} ${side}`).to.not.be.empty()
