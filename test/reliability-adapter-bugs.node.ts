@@ -1,14 +1,15 @@
 /**
- * Failing tests for sync adapter bugs found by the reliability fuzzer (issue 7). Each one passes with
- * the patch in /tmp/reliability-patches/adapter-fixes.patch.
+ * Sync adapter bugs the reliability fuzzer found (issue 7), each failing before its fix: endless
+ * length prefixes (c004c34), handshake frames larger than a handshake needs and a refused join
+ * leaking its peer entry (513e8bf).
  */
+import { cbor } from '@automerge/automerge-repo'
 import { expect } from 'aegir/chai'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { cbor } from '@automerge/automerge-repo'
-import { Libp2pNetworkAdapter } from '../src/sync/index.ts'
-import { SYNC_PROTOCOL } from '../src/sync/constants.ts'
 import { encodeFrame, joinMessage, varint } from '../scripts/soak/lib/fuzz-inputs.ts'
 import { bareNode, sleep, waitFor } from '../scripts/soak/lib/peers.ts'
+import { SYNC_PROTOCOL } from '../src/sync/constants.ts'
+import { Libp2pNetworkAdapter } from '../src/sync/index.ts'
 import type { PeerId as RepoPeerId } from '@automerge/automerge-repo'
 import type { Libp2p, Stream } from '@libp2p/interface'
 

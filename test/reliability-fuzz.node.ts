@@ -33,6 +33,7 @@ describe('reliability: fuzzing the sync protocol', function () {
     expect(result.honestConverged, summary).to.be.true()
     // nothing of the hostile peers is kept
     expect(result.targetActiveRemotesAfter, summary).to.equal(1)
+    expect(result.targetIdleRemotesAfter, summary).to.equal(0)
     expect(result.heapAfter - result.heapBefore, summary).to.be.lessThan(HEAP_BOUND)
   })
 })

@@ -66,7 +66,7 @@ export interface FuzzResult {
   heapAfter: number
   /** peers the target still syncs with or holds a stream of after the hostile peers left (1: the honest one) */
   targetActiveRemotesAfter: number
-  /** entries left with no stream and no connection (the refused-join leak, see /tmp/reliability-patches) */
+  /** entries left with no stream and no connection (a refused join used to leave one, fixed in 513e8bf) */
   targetIdleRemotesAfter: number
   targetStreamsAfter: number
   durationMs: number

@@ -64,7 +64,7 @@ async function soakFuzz (ctx: Context): Promise<void> {
   const r = await runFuzz({ inputs: count(values.fuzz, 100_000, 'fuzz'), seed, progress })
   const ok = r.crashes === 0 && r.targetAlive && r.unexpected === 0 && r.outcomes.hung === 0 && r.slowUnended === 0 &&
     r.inboundStreamsThatLogged === r.inboundStreamLoggers && r.honestConverged && r.honestDisconnects === 0 &&
-    r.targetActiveRemotesAfter === 1
+    r.targetActiveRemotesAfter === 1 && r.targetIdleRemotesAfter === 0
   line('fuzz', ok, {
     inputs: r.inputs,
     crashes: r.crashes,
