@@ -42,6 +42,13 @@ export const DEFAULT_INBOUND_CONNECTION_THRESHOLD_DAEMON = 25
 export const DEFAULT_INBOUND_CONNECTION_THRESHOLD_SERVER = 5
 
 /**
+ * Inbound connections a server lets into their noise handshake at once. libp2p's default of 10
+ * resets the rest: 50 peers dialing a server together needed about 120 redials (benchmark w5),
+ * none with 128.
+ */
+export const DEFAULT_MAX_INCOMING_PENDING_SERVER = 128
+
+/**
  * Gossipsub topic on which browser peers announce their `/p2p-circuit/webrtc` addresses (pubsub
  * peer discovery), so pages connected to the same server find each other and connect over WebRTC.
  * The server role subscribes to it so it forwards the announcements. Its own topic, not libp2p's

@@ -46,8 +46,9 @@ describe('libp2p options per environment', () => {
   })
 
   it('server: limits of the connection manager are options', async () => {
-    const options = await nodeConfig.libp2pDefaults({ role: 'server', maxConnections: 12, inboundConnectionThreshold: 3 })
-    expect(options.connectionManager).to.include({ maxConnections: 12, inboundConnectionThreshold: 3 })
+    const options = await nodeConfig.libp2pDefaults({ role: 'server', maxConnections: 12, inboundConnectionThreshold: 3, maxIncomingPendingConnections: 7 })
+    expect(options.connectionManager).to.include({ maxConnections: 12, inboundConnectionThreshold: 3, maxIncomingPendingConnections: 7 })
+    expect((await nodeConfig.libp2pDefaults({ role: 'server' })).connectionManager).to.include({ maxIncomingPendingConnections: 128 })
   })
 
   it('server: announce addresses are passed through', async () => {

@@ -45,7 +45,8 @@ export function daemonOptions (init: ConfigInit): Libp2pOptions<any> {
     peerDiscovery,
     connectionManager: {
       maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS_DAEMON,
-      inboundConnectionThreshold: init.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD_DAEMON
+      inboundConnectionThreshold: init.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD_DAEMON,
+      maxIncomingPendingConnections: init.maxIncomingPendingConnections
     },
     services: {
       ...commonServices(),

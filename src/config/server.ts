@@ -14,6 +14,7 @@ import { webSockets } from '@libp2p/websockets'
 import {
   DEFAULT_DISCOVERY_TOPIC,
   DEFAULT_INBOUND_CONNECTION_THRESHOLD_SERVER,
+  DEFAULT_MAX_INCOMING_PENDING_SERVER,
   DEFAULT_MAX_CONNECTIONS_SERVER,
   DEFAULT_RELAY_DATA_LIMIT,
   DEFAULT_RELAY_DURATION_LIMIT,
@@ -83,7 +84,8 @@ export function serverOptions (init: ConfigInit): Libp2pOptions<any> {
     peerDiscovery,
     connectionManager: {
       maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS_SERVER,
-      inboundConnectionThreshold: init.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD_SERVER
+      inboundConnectionThreshold: init.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD_SERVER,
+      maxIncomingPendingConnections: init.maxIncomingPendingConnections ?? DEFAULT_MAX_INCOMING_PENDING_SERVER
     },
     services: {
       ...commonServices(),

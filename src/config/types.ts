@@ -128,6 +128,13 @@ export interface ConfigInit {
   maxConnections?: number
 
   /**
+   * Inbound connections allowed in their handshake at once; more are reset.
+   *
+   * @default 10 (daemon, browser: libp2p's), 128 (server)
+   */
+  maxIncomingPendingConnections?: number
+
+  /**
    * Inbound connections accepted per second from one host.
    *
    * @default 25 (daemon), 5 (server)
