@@ -4,6 +4,7 @@
  * peers/*.ts and runs in the child processes.
  */
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -241,7 +242,9 @@ const startup: Workload = {
   title: 'process start to first printed multiaddr: `node bin/docpeer.js daemon` (fresh data dir)',
   sides: ['daemon', 'daemon --helia'],
   figures: [
-    { key: 'ms', label: 'start to first multiaddr', unit: 'ms', better: 'lower' }
+    { key: 'ms', label: 'start to first multiaddr', unit: 'ms', better: 'lower' },
+    // CPU time (user + system) to the same moment: less sensitive to other load on the machine
+    { key: 'cpuMs', label: 'CPU time to first multiaddr', unit: 'ms', better: 'lower' }
   ],
   targets: [
     { figure: 'ms', text: 'daemon without helia < 500 ms', met: (_ratio, value) => value == null ? undefined : value < 500 }
@@ -257,9 +260,9 @@ const startup: Workload = {
         args.push('--helia')
       }
 
-      const { ms, peakMiB } = await timeDaemon(args)
+      const { ms, cpuMs, peakMiB } = await timeDaemon(args)
       ctx.memory('daemon', peakMiB)
-      return { ms }
+      return { ms, cpuMs }
     } finally {
       await rm(dataDir, { recursive: true, force: true })
     }
@@ -270,7 +273,7 @@ const startup: Workload = {
  * Spawns the daemon and times it to its first line that starts with '/' (a multiaddr). Reads its
  * peak RSS (VmHWM) from /proc, then stops it with SIGINT.
  */
-async function timeDaemon (args: string[]): Promise<{ ms: number, peakMiB: number }> {
+async function timeDaemon (args: string[]): Promise<{ ms: number, cpuMs: number, peakMiB: number }> {
   const start = now()
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
@@ -278,13 +281,17 @@ async function timeDaemon (args: string[]): Promise<{ ms: number, peakMiB: numbe
   child.stderr.on('data', (data: Buffer) => { stderr += data.toString() })
   const exited = new Promise<number | null>(resolve => child.on('exit', code => { resolve(code) }))
 
+  let cpuMs = NaN
+
   try {
     const ms = await new Promise<number>((resolve, reject) => {
       child.stdout.on('data', (data: Buffer) => {
         stdout += data.toString()
 
         if (stdout.split('\n').some(line => line.startsWith('/'))) {
-          resolve(now() - start)
+          const elapsed = now() - start
+          cpuMs = cpuTimeMs(child.pid)
+          resolve(elapsed)
         }
       })
       exited.then(code => {
@@ -294,12 +301,26 @@ async function timeDaemon (args: string[]): Promise<{ ms: number, peakMiB: numbe
 
     const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '')
     const hwm = /VmHWM:\s+(\d+) kB/.exec(status)
-    return { ms, peakMiB: hwm == null ? NaN : Number(hwm[1]) / 1024 }
+    return { ms, cpuMs, peakMiB: hwm == null ? NaN : Number(hwm[1]) / 1024 }
   } finally {
     child.kill('SIGINT')
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
     await exited
     clearTimeout(timer)
+  }
+}
+
+/**
+ * User + system CPU time of a process so far, from /proc (Linux; NaN elsewhere). Clock ticks are
+ * 10 ms on Linux.
+ */
+function cpuTimeMs (pid?: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return NaN
   }
 }
 
