@@ -12,7 +12,7 @@ import type { CliIO, Command } from './io.ts'
  * Every command, with the one line `docpeer --help` shows for it. A command's module is imported
  * only when it runs, so `docpeer daemon` does not load what `block` or `doc` need.
  */
-export const COMMANDS: Record<string, { load: () => Promise<Command>, summary: string }> = {
+export const COMMANDS: Record<string, { load(): Promise<Command>, summary: string }> = {
   block: { load: async () => (await import('./commands/block.ts')).blockCommand, summary: 'put a file as an IPFS block, get a block (from a peer over bitswap)' },
   daemon: { load: async () => (await import('./commands/daemon.ts')).daemonCommand, summary: 'run a peer until stopped (npm start runs this)' },
   dial: { load: async () => (await import('./commands/dial.ts')).dialCommand, summary: 'dial a peer by multiaddr, print its id and ping time' },
