@@ -75,6 +75,7 @@ async function soakFuzz (ctx: Context): Promise<void> {
     logged: `${r.inboundStreamsThatLogged}/${r.inboundStreamLoggers} streams`,
     honest: r.honestConverged ? `converged (${r.honestChanges} changes, ${r.honestDisconnects} disconnects)` : 'NOT converged',
     heapMiB: `${mib(r.heapBefore)}->${mib(r.heapAfter)} (max ${mib(r.heapMax)})`,
+    documentsAskedFor: r.targetHandlesAfter,
     leaks: `${r.targetActiveRemotesAfter - 1} active, ${r.targetIdleRemotesAfter} idle remotes`,
     repoComplaints: r.repoComplaints,
     seconds: (r.durationMs / 1000).toFixed(0),
