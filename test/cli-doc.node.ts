@@ -39,8 +39,12 @@ describe('docpeer doc', () => {
     const url = created.stdout.trim()
     expect(url).to.match(/^automerge:/)
 
-    // a second daemon that knows only the first, asked through its own address
-    const second = await daemon('--bootstrap', first)
+    // a second daemon that knows only the first, asked through its own address once it has
+    // connected to the first (a peer asked for a document before then answers "unavailable")
+    const secondDaemon = startCli(['daemon', '--data-dir', await tempDir(), ...LOOPBACK_LISTEN, '--bootstrap', first])
+    running.push(secondDaemon)
+    const second = await secondDaemon.waitFor(TCP_ADDR)
+    await secondDaemon.waitFor(new RegExp(`^connected ${first.split('/p2p/')[1]}`))
     const shown = await runCli(['doc', 'show', url, '--peer', second])
     expect(shown.code, shown.stderr).to.equal(0)
     expect(JSON.parse(shown.stdout)).to.deep.equal({ title: 'shopping', items: ['milk'] })

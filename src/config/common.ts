@@ -25,7 +25,8 @@ export const BOOTSTRAP_TAG = `${KEEP_ALIVE}-docpeer-bootstrap`
  * The bootstrap discovery module for `list`, or nothing for an empty list (the module refuses one).
  */
 export function bootstrapDiscovery (list?: string[]): NonNullable<Libp2pOptions['peerDiscovery']> {
-  return list == null || list.length === 0 ? [] : [bootstrap({ list, tagName: BOOTSTRAP_TAG })]
+  // timeout 0: dial them as soon as the node has started (the module's default waits 1 s)
+  return list == null || list.length === 0 ? [] : [bootstrap({ list, tagName: BOOTSTRAP_TAG, timeout: 0 })]
 }
 
 /**

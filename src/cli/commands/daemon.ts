@@ -119,6 +119,10 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
   peer.libp2p.addEventListener('self:peer:update', onAddresses)
   peer.libp2p.addEventListener('connection:open', onOpen)
   peer.libp2p.addEventListener('connection:close', onClose)
+  // connections opened while the peer started (bootstrap peers are dialed at once)
+  peer.libp2p.getConnections().forEach(connection => {
+    report.connection('connect', connection.remotePeer.toString(), connection.remoteAddr.toString())
+  })
 
   if (!io.signal.aborted) {
     await new Promise(resolve => io.signal.addEventListener('abort', resolve, { once: true }))
