@@ -70,6 +70,17 @@ export function commonConnectionMonitor (): NonNullable<Libp2pOptions['connectio
 }
 
 /**
+ * Encryption, multiplexing and connection monitoring, the same in every environment.
+ */
+export function commonConnectionOptions (): Pick<Libp2pOptions<any>, 'connectionEncrypters' | 'streamMuxers' | 'connectionMonitor'> {
+  return {
+    connectionEncrypters: commonEncrypters(),
+    streamMuxers: commonMuxers(),
+    connectionMonitor: commonConnectionMonitor()
+  }
+}
+
+/**
  * Services present in every environment.
  */
 export function commonServices (): ServiceFactoryMap<DocpeerServices> {

@@ -10,7 +10,7 @@ import { mdns } from '@libp2p/mdns'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { DEFAULT_INBOUND_CONNECTION_THRESHOLD_DAEMON, DEFAULT_MAX_CONNECTIONS_DAEMON } from '../constants.ts'
-import { bootstrapDiscovery, commonConnectionMonitor, commonEncrypters, commonMuxers, commonServices } from './common.ts'
+import { bootstrapDiscovery, commonConnectionOptions, commonServices } from './common.ts'
 import type { ConfigInit } from './types.ts'
 import type { Libp2pOptions } from 'libp2p'
 
@@ -39,9 +39,7 @@ export function daemonOptions (init: ConfigInit): Libp2pOptions<any> {
       webSockets(),
       circuitRelayTransport()
     ],
-    connectionEncrypters: commonEncrypters(),
-    streamMuxers: commonMuxers(),
-    connectionMonitor: commonConnectionMonitor(),
+    ...commonConnectionOptions(),
     peerDiscovery,
     connectionManager: {
       maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS_DAEMON,

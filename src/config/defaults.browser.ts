@@ -10,7 +10,7 @@ import { webRTC, webRTCDirect } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { WebRTC } from '@multiformats/multiaddr-matcher'
 import { DEFAULT_DISCOVERY_INTERVAL, DEFAULT_DISCOVERY_TOPIC, DEFAULT_MAX_CONNECTIONS_BROWSER } from '../constants.ts'
-import { bootstrapDiscovery, commonConnectionMonitor, commonEncrypters, commonMuxers, commonServices } from './common.ts'
+import { bootstrapDiscovery, commonConnectionOptions, commonServices } from './common.ts'
 import type { ConfigInit, PeerRole } from './types.ts'
 import type { Libp2pOptions } from 'libp2p'
 
@@ -56,9 +56,7 @@ export async function libp2pDefaults (init: ConfigInit = {}): Promise<Libp2pOpti
       webRTCDirect({ rtcConfiguration }),
       circuitRelayTransport()
     ],
-    connectionEncrypters: commonEncrypters(),
-    streamMuxers: commonMuxers(),
-    connectionMonitor: commonConnectionMonitor(),
+    ...commonConnectionOptions(),
     peerDiscovery,
     connectionManager: {
       maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS_BROWSER

@@ -20,7 +20,7 @@ import {
   DEFAULT_RELAY_DURATION_LIMIT,
   DEFAULT_RELAY_MAX_RESERVATIONS
 } from '../constants.ts'
-import { bootstrapDiscovery, commonConnectionMonitor, commonEncrypters, commonMuxers, commonServices } from './common.ts'
+import { bootstrapDiscovery, commonConnectionOptions, commonServices } from './common.ts'
 import { resolveTls } from './tls.ts'
 import type { ConfigInit, RelayServerLimits } from './types.ts'
 import type { Libp2pOptions } from 'libp2p'
@@ -78,9 +78,7 @@ export function serverOptions (init: ConfigInit): Libp2pOptions<any> {
       }),
       circuitRelayTransport()
     ],
-    connectionEncrypters: commonEncrypters(),
-    streamMuxers: commonMuxers(),
-    connectionMonitor: commonConnectionMonitor(),
+    ...commonConnectionOptions(),
     peerDiscovery,
     connectionManager: {
       maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS_SERVER,
