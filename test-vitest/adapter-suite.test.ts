@@ -20,25 +20,8 @@
 // the suite imports automerge-repo's slim entry; the full entry initialises automerge's wasm
 import '@automerge/automerge-repo'
 import { runNetworkAdapterTests } from '@automerge/automerge-repo/helpers/tests/network-adapter-tests.js'
-import { identify } from '@libp2p/identify'
-import { noise } from '@libp2p/noise'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
-import { createLibp2p } from 'libp2p'
 import { Libp2pNetworkAdapter } from '../src/sync/index.ts'
-import type { Libp2p } from '@libp2p/interface'
-
-async function createNode (): Promise<Libp2p> {
-  return createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify() },
-    // the suite builds fresh peers many times a second on one host
-    connectionManager: { inboundConnectionThreshold: 10_000 }
-  })
-}
+import { createNode } from '../test/fixtures/sync-nodes.ts'
 
 type Wiring = Array<[from: number, to: number]>
 

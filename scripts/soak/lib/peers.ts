@@ -4,15 +4,8 @@
  * listener, so nothing but the scenario's own traffic), a bare "hostile" libp2p node that speaks
  * raw bytes on docpeer's sync protocol, and small waiting helpers.
  */
-import { identify } from '@libp2p/identify'
-import { noise } from '@libp2p/noise'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
-import { createLibp2p } from 'libp2p'
 import { createPeer } from '../../../src/index.ts'
 import type { Docpeer, DocpeerInit } from '../../../src/index.ts'
-import type { Libp2p } from '@libp2p/interface'
-import type { Libp2pOptions } from 'libp2p'
 
 export const LOOPBACK_TCP = '/ip4/127.0.0.1/tcp/0'
 
@@ -31,19 +24,9 @@ export async function loopbackPeer (init: DocpeerInit = {}): Promise<Docpeer> {
 
 /**
  * A plain libp2p node (TCP, noise, yamux, identify): the hostile peer speaks the sync protocol by
- * hand on it.
+ * hand on it. The same node the sync tests use.
  */
-export async function bareNode (options: Partial<Libp2pOptions> = {}): Promise<Libp2p> {
-  return createLibp2p({
-    addresses: { listen: [LOOPBACK_TCP] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify() },
-    connectionManager: { inboundConnectionThreshold: 10_000 },
-    ...options
-  })
-}
+export { createNode as bareNode } from '../../../test/fixtures/sync-nodes.ts'
 
 export async function sleep (ms: number): Promise<void> {
   await new Promise(resolve => setTimeout(resolve, ms))
