@@ -8,7 +8,8 @@ import { identify, identifyPush } from '@libp2p/identify'
 import { KEEP_ALIVE } from '@libp2p/interface'
 import { noise } from '@libp2p/noise'
 import { ping } from '@libp2p/ping'
-import { yamux } from '@libp2p/yamux'
+import { withCoalescedWrites } from './coalesced-writes.ts'
+import { docpeerYamux } from './yamux.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify, IdentifyPush } from '@libp2p/identify'
 import type { ConnectionEncrypter, PeerId, PrivateKey, ServiceMap, StreamMuxerFactory, Upgrader, ComponentLogger } from '@libp2p/interface'
@@ -47,11 +48,11 @@ interface CryptoComponents {
 }
 
 export function commonEncrypters (): Array<(components: CryptoComponents) => ConnectionEncrypter> {
-  return [noise()]
+  return [withCoalescedWrites(noise())]
 }
 
 export function commonMuxers (): Array<(components: any) => StreamMuxerFactory> {
-  return [yamux()]
+  return [docpeerYamux()]
 }
 
 /**
