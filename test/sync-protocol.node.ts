@@ -4,12 +4,27 @@
  * senders, foreign targets. The adapter must reset the offending stream and keep syncing with
  * everyone else.
  */
+import { cbor } from '@automerge/automerge-repo/slim'
 import { expect } from 'aegir/chai'
 import { createNode, createSyncPeer, nextEvent, stopSyncPeers, waitFor } from './fixtures/sync-nodes.ts'
 import { RawPeer } from './fixtures/sync-raw-peer.ts'
 import type { SyncPeer } from './fixtures/sync-nodes.ts'
 import type { Message } from '@automerge/automerge-repo'
 import type { Libp2p } from '@libp2p/interface'
+
+/**
+ * An unsigned varint, the frames' length prefix.
+ */
+function lengthPrefix (length: number): number[] {
+  const bytes = []
+
+  while (length >= 0x80) {
+    bytes.push((length % 0x80) | 0x80)
+    length = Math.floor(length / 0x80)
+  }
+
+  return [...bytes, length]
+}
 
 interface TestDoc {
   n?: number
@@ -156,6 +171,52 @@ describe('sync: protocol and hostile peers', () => {
     await raw.send({ type: 'foo', senderId: 'mallory', targetId: 'target', data: new Uint8Array(65 * 1024) })
     expect(await raw.ended).to.equal('reset')
     expect(seen).to.have.lengthOf(1)
+    await stillSyncs()
+  })
+
+  it('reads frames however the bytes are split: one byte per write, and many frames in one write', async () => {
+    const { target, stillSyncs } = await targetWithHonestPeer()
+    const mallory = await rawPeer('mallory')
+    await mallory.acceptDialBack()
+    const seen: Message[] = []
+    target.adapter.on('message', msg => {
+      if (msg.senderId === 'mallory') {
+        seen.push(msg)
+      }
+    })
+    const { raw } = await mallory.join(target.node.getMultiaddrs()[0])
+    await waitFor(() => target.adapter.peers.includes('mallory' as any), 10_000, 'mallory to be up')
+    const frame = (n: number): Uint8Array => {
+      // a 300-byte payload needs a two-byte length prefix
+      const body = cbor.encode({ type: 'foo', senderId: 'mallory', targetId: 'target', n, data: new Uint8Array(300) })
+      return Uint8Array.of(...lengthPrefix(body.byteLength), ...body)
+    }
+
+    for (const byte of frame(0)) {
+      raw.stream.send(Uint8Array.of(byte))
+      await new Promise(resolve => setImmediate(resolve))
+    }
+
+    raw.stream.send(Uint8Array.from(Array.from({ length: 50 }, (_, i) => [...frame(i + 1)]).flat()))
+
+    await waitFor(() => seen.length === 51, 10_000, 'all 51 frames')
+    expect(seen.map(msg => (msg as any).n)).to.deep.equal(Array.from({ length: 51 }, (_, i) => i))
+    await stillSyncs()
+  })
+
+  it('resets a stream the remote ends inside a frame, and keeps syncing with others', async () => {
+    const { target, stillSyncs } = await targetWithHonestPeer()
+    const mallory = await rawPeer('mallory')
+    await mallory.acceptDialBack()
+    const { raw } = await mallory.join(target.node.getMultiaddrs()[0])
+    await waitFor(() => target.adapter.peers.includes('mallory' as any), 10_000, 'mallory to be up')
+
+    // a prefix announcing 1000 bytes, 10 of them, then the end of mallory's writing side
+    raw.stream.send(Uint8Array.of(...lengthPrefix(1000), ...new Uint8Array(10)))
+    await raw.stream.close()
+
+    await waitFor(() => !target.adapter.peers.includes('mallory' as any), 10_000, 'mallory to be dropped')
+    expect(await raw.ended).to.not.equal('open')
     await stillSyncs()
   })
 

@@ -3,13 +3,12 @@
  * through an ordered queue that waits for the stream's `'drain'` event under backpressure.
  */
 import { cbor } from '@automerge/automerge-repo/slim'
-import { InvalidMessageError, TimeoutError } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
+import { InvalidMessageError, StreamBufferError, StreamStateError, TimeoutError } from '@libp2p/interface'
+import { UnexpectedEOFError } from '@libp2p/utils'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { MessageTooLargeError } from '../errors.ts'
 import { WRITE_BATCH_BYTES } from './constants.ts'
-import type { AbortOptions, Connection, Logger, Stream } from '@libp2p/interface'
-import type { LengthPrefixedStream } from '@libp2p/utils'
-import type { Uint8ArrayList } from 'uint8arraylist'
+import type { AbortOptions, Connection, Logger, Stream, StreamCloseEvent } from '@libp2p/interface'
 
 function varintLength (value: number): number {
   let length = 1
@@ -23,19 +22,19 @@ function varintLength (value: number): number {
 }
 
 /**
- * An unsigned varint, as lpStream's default decoder, except that a prefix longer than any allowed
- * length fails at once: the default keeps reading one byte at a time as long as the bytes say
- * "more follows", so a stream of 0xff would only end at the handshake timeout.
+ * An unsigned varint length prefix at the start of `buf`: its value and how many bytes it takes,
+ * or undefined while it is incomplete. A prefix longer than any allowed length fails at once
+ * (a stream of 0xff bytes would otherwise be read until the handshake timeout).
  */
-function decodeLength (buf: Uint8ArrayList, maxLengthLength: number): number {
+function readLengthPrefix (buf: Uint8ArrayList, maxLengthLength: number): { length: number, bytes: number } | undefined {
   let value = 0
 
-  for (let i = 0; i < buf.byteLength; i++) {
+  for (let i = 0; i < buf.byteLength && i < maxLengthLength; i++) {
     const byte = buf.get(i)
     value += (byte & 0x7f) * 2 ** (7 * i)
 
     if ((byte & 0x80) === 0) {
-      return value
+      return { length: value, bytes: i + 1 }
     }
   }
 
@@ -43,9 +42,25 @@ function decodeLength (buf: Uint8ArrayList, maxLengthLength: number): number {
     throw new InvalidMessageError('Frame length prefix is longer than any allowed frame needs')
   }
 
-  // lpStream reads another byte on RangeError
-  throw new RangeError('Incomplete varint')
+  return undefined
 }
+
+function encodeLengthPrefix (value: number): Uint8Array {
+  const prefix = new Uint8Array(varintLength(value))
+
+  for (let i = 0; i < prefix.byteLength; i++) {
+    prefix[i] = (value % 0x80) | (i < prefix.byteLength - 1 ? 0x80 : 0)
+    value = Math.floor(value / 0x80)
+  }
+
+  return prefix
+}
+
+/**
+ * Unread bytes beyond which the stream is paused (the remote's writes then wait on the muxer's
+ * flow control) while nobody is reading, e.g. while the Repo does not know the peer yet.
+ */
+const PAUSE_ABOVE_BYTES = 4 * 1024 * 1024
 
 export interface FramedStreamInit {
   maxMessageSize: number
@@ -57,47 +72,67 @@ export interface FramedStreamInit {
   log: Logger
 }
 
+/**
+ * Frames are cut out of the stream's 'message' events as they arrive and decoded when read, with no
+ * promise or event per byte: automerge-repo sends many small messages, and `lpStream` of
+ * `@libp2p/utils` reads a length prefix one awaited byte at a time (and throws a RangeError for
+ * every prefix byte but the last).
+ */
 export class FramedStream {
   readonly stream: Stream
   readonly connection: Connection
   readonly log: Logger
-  private readonly lp: LengthPrefixedStream<Stream>
   private readonly maxMessageSize: number
+  private readonly maxLengthLength: number
   private readonly queue: Uint8Array[]
+  private readonly unread: Uint8ArrayList
   private flushing?: Promise<void>
   private ended: boolean
   private readLimit: number
+  private remoteEnded: boolean
+  private readError?: Error
+  private dataArrived?: PromiseWithResolvers<void>
 
   constructor (stream: Stream, connection: Connection, init: FramedStreamInit) {
     this.stream = stream
     this.connection = connection
     this.log = init.log
     this.maxMessageSize = init.maxMessageSize
+    this.maxLengthLength = varintLength(init.maxMessageSize)
     this.queue = []
+    this.unread = new Uint8ArrayList()
     this.ended = false
+    this.remoteEnded = false
     this.readLimit = Math.min(init.maxHandshakeSize, init.maxMessageSize)
-    const maxLengthLength = varintLength(init.maxMessageSize)
-    this.lp = lpStream(stream, {
-      maxDataLength: init.maxMessageSize,
-      maxLengthLength,
-      lengthDecoder: (buf) => {
-        const length = decodeLength(buf, maxLengthLength)
 
-        // checked on the prefix, before any of the frame is buffered
-        if (length > this.readLimit) {
-          throw new MessageTooLargeError(`Frame of ${length} bytes exceeds the limit of ${this.readLimit} bytes`)
-        }
+    stream.addEventListener('message', (evt) => {
+      this.unread.append(evt.data)
 
-        return length
-      },
-      // the byte stream buffers what arrived but is not read yet: one whole frame plus what the
-      // transport delivers in one go while the frame is being decoded
-      maxBufferSize: init.maxMessageSize + 4 * 1024 * 1024
+      // one whole frame plus what the transport delivers in one go while nobody reads
+      if (this.unread.byteLength > this.maxMessageSize + PAUSE_ABOVE_BYTES) {
+        this.readError ??= new StreamBufferError(`Read buffer overflow - ${this.unread.byteLength} bytes unread`)
+        this.unread.consume(this.unread.byteLength)
+        queueMicrotask(() => { this.abort(this.readError ?? new StreamBufferError('Read buffer overflow')) })
+      } else if (this.dataArrived == null && this.unread.byteLength > PAUSE_ABOVE_BYTES) {
+        stream.pause()
+      }
+
+      this.dataArrived?.resolve()
     })
-
-    stream.addEventListener('close', () => {
+    stream.addEventListener('remoteCloseWrite', () => {
+      this.remoteEnded = true
+      this.dataArrived?.resolve()
+    })
+    stream.addEventListener('close', (evt) => {
       this.ended = true
+      this.remoteEnded = true
       this.queue.length = 0
+
+      if (evt.error != null) {
+        this.readError ??= evt.error
+      }
+
+      this.dataArrived?.resolve()
     }, { once: true })
   }
 
@@ -117,25 +152,74 @@ export class FramedStream {
    * oversized frame, bytes that are not CBOR, or a reset.
    */
   async read (options?: AbortOptions): Promise<unknown> {
-    let buf
-    try {
-      buf = await this.lp.read(options)
-    } catch (err: any) {
-      if (err.name === 'UnexpectedEOFError' && this.stream.remoteWriteStatus !== 'writable' && err.message?.includes('0/1') === true) {
-        return null
+    const signal = options?.signal
+    const wake = (): void => { this.dataArrived?.resolve() }
+
+    while (true) {
+      signal?.throwIfAborted()
+
+      if (this.readError != null) {
+        throw this.readError
       }
-      throw err
+
+      const frame = this.nextFrame()
+
+      if (frame != null) {
+        try {
+          return cbor.decode(frame)
+        } catch (err: any) {
+          throw new InvalidMessageError(`Frame is not CBOR: ${err.message}`)
+        }
+      }
+
+      if (this.remoteEnded) {
+        if (this.unread.byteLength === 0) {
+          return null
+        }
+
+        throw new UnexpectedEOFError(`The stream ended inside a frame (${this.unread.byteLength} bytes unread)`)
+      }
+
+      if (this.stream.readStatus === 'paused') {
+        this.stream.resume()
+      }
+
+      this.dataArrived = Promise.withResolvers()
+      signal?.addEventListener('abort', wake, { once: true })
+
+      try {
+        await this.dataArrived.promise
+      } finally {
+        this.dataArrived = undefined
+        signal?.removeEventListener('abort', wake)
+      }
+    }
+  }
+
+  /**
+   * Cuts the next whole frame out of the unread bytes, if it has arrived. The length limit is
+   * checked on the prefix, before the frame is waited for.
+   */
+  private nextFrame (): Uint8Array | undefined {
+    const prefix = readLengthPrefix(this.unread, this.maxLengthLength)
+
+    if (prefix == null) {
+      return undefined
     }
 
-    if (buf == null) {
-      return null
+    if (prefix.length > this.readLimit) {
+      throw new MessageTooLargeError(`Frame of ${prefix.length} bytes exceeds the limit of ${this.readLimit} bytes`)
     }
 
-    try {
-      return cbor.decode(buf.subarray())
-    } catch (err: any) {
-      throw new InvalidMessageError(`Frame is not CBOR: ${err.message}`)
+    const end = prefix.bytes + prefix.length
+
+    if (this.unread.byteLength < end) {
+      return undefined
     }
+
+    const frame = this.unread.subarray(prefix.bytes, end)
+    this.unread.consume(end)
+    return frame
   }
 
   /**
@@ -204,10 +288,34 @@ export class FramedStream {
 
       const batch = this.queue.splice(0, count)
 
-      // writeV sends prefix and frames in one `stream.send()` and, when it returns false, waits
-      // for the 'drain' event (not `onDrain()`, which resolves early in @libp2p/utils 7.4.1)
-      await this.lp.writeV(batch)
+      await this.send(new Uint8ArrayList(...batch.flatMap(frame => [encodeLengthPrefix(frame.byteLength), frame])))
     }
+  }
+
+  /**
+   * Sends prefixes and frames in one `stream.send()` and, when it asks to, waits for the 'drain'
+   * event (not `onDrain()`, which resolves early in `@libp2p/utils` 7.4.1).
+   */
+  private async send (data: Uint8ArrayList): Promise<void> {
+    if (this.stream.send(data)) {
+      return
+    }
+
+    await new Promise<void>((resolve, reject) => {
+      const settle = (evt: Event): void => {
+        this.stream.removeEventListener('drain', settle)
+        this.stream.removeEventListener('close', settle)
+
+        if (evt.type === 'drain') {
+          resolve()
+        } else {
+          reject((evt as StreamCloseEvent).error ?? new StreamStateError('The stream closed before its writes drained'))
+        }
+      }
+
+      this.stream.addEventListener('drain', settle)
+      this.stream.addEventListener('close', settle)
+    })
   }
 
   /**
