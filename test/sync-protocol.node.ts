@@ -9,6 +9,7 @@ import { expect } from 'aegir/chai'
 import { createNode, createSyncPeer, nextEvent, stopSyncPeers, waitFor } from './fixtures/sync-nodes.ts'
 import { RawPeer } from './fixtures/sync-raw-peer.ts'
 import type { SyncPeer } from './fixtures/sync-nodes.ts'
+import type { RawStream } from './fixtures/sync-raw-peer.ts'
 import type { Message } from '@automerge/automerge-repo'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -45,6 +46,24 @@ describe('sync: protocol and hostile peers', () => {
     const node = await createNode()
     nodes.push(node)
     return new RawPeer(node, name)
+  }
+
+  /**
+   * A raw peer "mallory" that has joined `target` both ways; `seen` collects what the target's
+   * adapter accepts from it.
+   */
+  async function malloryUp (target: SyncPeer): Promise<{ raw: RawStream, seen: Message[] }> {
+    const mallory = await rawPeer('mallory')
+    await mallory.acceptDialBack()
+    const seen: Message[] = []
+    target.adapter.on('message', msg => {
+      if (msg.senderId === 'mallory') {
+        seen.push(msg)
+      }
+    })
+    const { raw } = await mallory.join(target.node.getMultiaddrs()[0])
+    await waitFor(() => target.adapter.peers.includes('mallory' as any), 10_000, 'mallory to be up')
+    return { raw, seen }
   }
 
   /**
@@ -151,18 +170,7 @@ describe('sync: protocol and hostile peers', () => {
 
   it('resets the stream on a frame larger than maxMessageSize', async () => {
     const { target, stillSyncs } = await targetWithHonestPeer({ maxMessageSize: 64 * 1024 })
-    const mallory = await rawPeer('mallory')
-    await mallory.acceptDialBack()
-
-    const seen: Message[] = []
-    target.adapter.on('message', msg => {
-      if (msg.senderId === 'mallory') {
-        seen.push(msg)
-      }
-    })
-
-    const { raw } = await mallory.join(target.node.getMultiaddrs()[0])
-    await waitFor(() => target.adapter.peers.includes('mallory' as any), 10_000, 'mallory to be up')
+    const { raw, seen } = await malloryUp(target)
 
     // a frame just under the limit is fine
     await raw.send({ type: 'foo', senderId: 'mallory', targetId: 'target', data: new Uint8Array(60 * 1024) })
@@ -176,16 +184,7 @@ describe('sync: protocol and hostile peers', () => {
 
   it('reads frames however the bytes are split: one byte per write, and many frames in one write', async () => {
     const { target, stillSyncs } = await targetWithHonestPeer()
-    const mallory = await rawPeer('mallory')
-    await mallory.acceptDialBack()
-    const seen: Message[] = []
-    target.adapter.on('message', msg => {
-      if (msg.senderId === 'mallory') {
-        seen.push(msg)
-      }
-    })
-    const { raw } = await mallory.join(target.node.getMultiaddrs()[0])
-    await waitFor(() => target.adapter.peers.includes('mallory' as any), 10_000, 'mallory to be up')
+    const { raw, seen } = await malloryUp(target)
     const frame = (n: number): Uint8Array => {
       // a 300-byte payload needs a two-byte length prefix
       const body = cbor.encode({ type: 'foo', senderId: 'mallory', targetId: 'target', n, data: new Uint8Array(300) })
@@ -206,10 +205,7 @@ describe('sync: protocol and hostile peers', () => {
 
   it('resets a stream the remote ends inside a frame, and keeps syncing with others', async () => {
     const { target, stillSyncs } = await targetWithHonestPeer()
-    const mallory = await rawPeer('mallory')
-    await mallory.acceptDialBack()
-    const { raw } = await mallory.join(target.node.getMultiaddrs()[0])
-    await waitFor(() => target.adapter.peers.includes('mallory' as any), 10_000, 'mallory to be up')
+    const { raw } = await malloryUp(target)
 
     // a prefix announcing 1000 bytes, 10 of them, then the end of mallory's writing side
     raw.stream.send(Uint8Array.of(...lengthPrefix(1000), ...new Uint8Array(10)))
