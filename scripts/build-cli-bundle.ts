@@ -70,8 +70,9 @@ export async function buildCliBundle (): Promise<void> {
     plugins: [httpThroughRequire()],
     // CommonJS dependencies call require(); an ES module has none of its own
     banner: { js: 'import { createRequire as __docpeerCreateRequire } from \'node:module\'; const require = __docpeerCreateRequire(import.meta.url);' },
-    // not loaded unless asked for: node --enable-source-maps bin/docpeer.js ...
-    sourcemap: 'linked',
+    // no source maps: they would add twice the bundle's size to the package; the bundle is not
+    // minified and names each dependency's file, and after a tsc-only build (aegir build) the bin
+    // runs dist/src/cli itself
     logLevel: 'warning'
   })
 
