@@ -229,7 +229,9 @@ async function runTrial (workload: Workload, side: string, round: number, params
 
     const took = ((performance.now() - trialStart) / 1000).toFixed(1)
     const shown = workload.figures.map(f => `${f.key} ${fmt(figures[f.key])} ${f.unit}`).join(', ')
-    console.info(`  round ${round + 1} ${side}: ${shown} (trial ${took} s)`)
+    // figures a workload reports besides its declared ones (retries, message counts): JSON and here
+    const extra = Object.keys(figures).filter(key => !workload.figures.some(f => f.key === key)).map(key => `${key} ${fmt(figures[key])}`)
+    console.info(`  round ${round + 1} ${side}: ${shown} (trial ${took} s)${extra.length > 0 ? `; ${extra.join(', ')}` : ''}`)
   } catch (err: any) {
     const message = String(err?.message ?? err).split('\n')[0]
     record.errors.push(message)

@@ -76,6 +76,15 @@ async function pair (side: string, ctx: TrialContext): Promise<{ a: BenchProcess
   return { a, b }
 }
 
+/**
+ * The automerge-repo messages A and B received since they were last asked: the number of sync
+ * rounds, which depends on how fast each round trip is (a reply triggers the next message).
+ */
+async function messageCounts (a: BenchProcess, b: BenchProcess): Promise<{ messagesToA: number, messagesToB: number }> {
+  const [messagesToA, messagesToB] = await Promise.all([a.call('sync#takeReceived'), b.call('sync#takeReceived')])
+  return { messagesToA, messagesToB }
+}
+
 const docs: Workload = {
   id: 'w1',
   title: 'small documents created on A, all ready on B (B finds each URL)',
@@ -89,10 +98,12 @@ const docs: Workload = {
   params: smoke => ({ docs: smoke ? 20 : 1000 }),
   async trial (side, params, ctx) {
     const { a, b } = await pair(side, ctx)
+    await Promise.all([a.call('sync#takeReceived'), b.call('sync#takeReceived')])
     const start = performance.now()
     const urls = await a.call('docs#create', params.docs)
     const { retries } = await b.call('docs#findAll', urls)
-    return { ms: performance.now() - start, findRetries: retries }
+    const ms = performance.now() - start
+    return { ms, findRetries: retries, ...await messageCounts(a, b) }
   }
 }
 
@@ -116,11 +127,16 @@ const changes: Workload = {
     for (const mode of ['tight', 'yielding']) {
       const url = await a.call('changes#createDoc')
       await b.call('changes#open', url)
+      await Promise.all([a.call('sync#takeReceived'), b.call('sync#takeReceived')])
       const start = performance.now()
       const seen = b.call('changes#waitFor', url, params.changes - 1)
       figures[`${mode}Local`] = await a.call('changes#run', url, params.changes, mode === 'yielding')
       await seen
       figures[mode] = performance.now() - start
+
+      for (const [direction, count] of Object.entries(await messageCounts(a, b))) {
+        figures[`${mode}${direction[0].toUpperCase()}${direction.slice(1)}`] = count
+      }
     }
 
     return figures

@@ -6,6 +6,7 @@ import type { SyncPeer, SyncPeerInit, SyncSide } from '../lib/sync-peer.ts'
 import type { AnyDocumentId } from '@automerge/automerge-repo'
 
 let peer: SyncPeer | undefined
+let received = 0
 
 export function current (): SyncPeer {
   if (peer == null) {
@@ -17,7 +18,18 @@ export function current (): SyncPeer {
 
 export async function start (side: SyncSide, init: SyncPeerInit = {}): Promise<{ address?: string }> {
   peer = await createSyncPeer(side, init)
+  // automerge-repo messages this peer's Repo took in: how many sync rounds a workload took
+  peer.repo.networkSubsystem.on('message', () => { received++ })
   return { address: peer.address }
+}
+
+/**
+ * Repo messages received since the last call.
+ */
+export function takeReceived (): number {
+  const count = received
+  received = 0
+  return count
 }
 
 /**
