@@ -133,6 +133,8 @@ const changes: Workload = {
       figures[`${mode}Local`] = await a.call('changes#run', url, params.changes, mode === 'yielding')
       await seen
       figures[mode] = performance.now() - start
+      // what the network side adds to A's own loop of changes (automerge's, the same on both sides)
+      figures[`${mode}AfterLoop`] = figures[mode] - figures[`${mode}Local`]
 
       for (const [direction, count] of Object.entries(await messageCounts(a, b))) {
         figures[`${mode}${direction[0].toUpperCase()}${direction.slice(1)}`] = count
