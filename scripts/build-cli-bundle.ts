@@ -12,7 +12,8 @@
  * The bundle sits at the same depth below the package root as dist/src/cli/, so the version lookup
  * (src/cli/version.ts, relative to its own file) finds package.json from either.
  */
-import { rm } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
+import { relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as esbuild from 'esbuild'
 import type { Plugin } from 'esbuild'
@@ -58,7 +59,7 @@ export async function buildCliBundle (): Promise<void> {
   const outdir = `${root}${CLI_BUNDLE_DIR}`
   await rm(outdir, { recursive: true, force: true })
 
-  await esbuild.build({
+  const result = await esbuild.build({
     entryPoints: { index: `${root}dist/src/cli/index.js` },
     outdir,
     bundle: true,
@@ -73,8 +74,13 @@ export async function buildCliBundle (): Promise<void> {
     // no source maps: they would add twice the bundle's size to the package; the bundle is not
     // minified and names each dependency's file, and after a tsc-only build (aegir build) the bin
     // runs dist/src/cli itself
-    logLevel: 'warning'
+    logLevel: 'warning',
+    metafile: true
   })
+
+  // bin/docpeer.js runs the bundle only while none of these is newer (src/cli/entry.ts)
+  const inputs = Object.keys(result.metafile.inputs).map(input => relative(root, resolve(input))).filter(input => input.startsWith('dist/'))
+  await writeFile(`${outdir}/inputs.json`, JSON.stringify(inputs))
 
   console.info(`docpeer CLI bundled into ${CLI_BUNDLE_DIR}/`)
 }

@@ -1,8 +1,8 @@
 /**
  * What makes `docpeer daemon` start fast (BENCHMARKS.md, w7): bin/docpeer.js loads the CLI bundled
  * by `npm run build` (scripts/build-cli-bundle.ts) instead of its ~750 modules, but never a bundle
- * older than tsc's build; and the bundle does not make Node load undici (node:http imported as an ES
- * module does). Needs `npm run build`, like the other CLI tests.
+ * older than the compiled files it was made from; and the bundle does not make Node load undici
+ * (node:http imported as an ES module does). Needs `npm run build`, like the other CLI tests.
  */
 import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { expect } from 'aegir/chai'
 import { cliEntries, cliEntry } from '../src/cli/entry.ts'
 import { startCli } from './fixtures/cli.ts'
+import type { CliEntries } from '../src/cli/entry.ts'
 
 const PROBE = fileURLToPath(new URL('./fixtures/cli-start-probe.ts', import.meta.url))
 
@@ -67,26 +68,43 @@ describe('docpeer daemon start', function () {
       await utimes(file, seconds, seconds)
     }
 
-    it('the bundle when it was made after tsc last built', async () => {
+    async function bundleMadeFrom (inputs: string[], seconds: number): Promise<CliEntries> {
       const entries = cliEntries(root)
-      await writeAt(entries.buildInfo, 1_000)
-      await writeAt(entries.bundle, 2_000)
+      await writeAt(entries.bundle, seconds)
+      await writeFile(entries.inputs, JSON.stringify(inputs))
+      return entries
+    }
+
+    it('the bundle when none of the compiled files it was made from changed after it', async () => {
+      await mkdir(join(dir, 'dist/src/cli'), { recursive: true })
+      await writeAt(new URL('dist/src/cli/index.js', root), 1_000)
+      const entries = await bundleMadeFrom(['dist/src/cli/index.js'], 2_000)
 
       expect(cliEntry(entries).href).to.equal(entries.bundle.href)
     })
 
-    it('the modules when tsc built after the bundle was made, or there is no bundle', async () => {
-      const entries = cliEntries(root)
-      await writeAt(entries.buildInfo, 1_000)
+    it('the modules when tsc rewrote a file after the bundle was made, or there is no bundle', async () => {
+      await mkdir(join(dir, 'dist/src/cli'), { recursive: true })
+      await writeAt(new URL('dist/src/cli/index.js', root), 1_000)
+      await writeAt(new URL('dist/src/cli/io.js', root), 3_000)
+      const entries = await bundleMadeFrom(['dist/src/cli/index.js', 'dist/src/cli/io.js'], 2_000)
       expect(cliEntry(entries).href).to.equal(entries.modules.href)
 
-      await writeAt(entries.bundle, 500)
+      await rm(fileURLToPath(entries.bundle))
       expect(cliEntry(entries).href).to.equal(entries.modules.href)
     })
 
-    it('the bundle in a published package, which has no tsc build info', async () => {
+    it('the modules when the bundle has no list of its inputs', async () => {
       const entries = cliEntries(root)
       await writeAt(entries.bundle, 2_000)
+
+      expect(cliEntry(entries).href).to.equal(entries.modules.href)
+    })
+
+    it('the bundle in a published package, whose files all have the same time', async () => {
+      await mkdir(join(dir, 'dist/src/cli'), { recursive: true })
+      await writeAt(new URL('dist/src/cli/index.js', root), 2_000)
+      const entries = await bundleMadeFrom(['dist/src/cli/index.js'], 2_000)
 
       expect(cliEntry(entries).href).to.equal(entries.bundle.href)
     })
