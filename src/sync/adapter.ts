@@ -667,7 +667,7 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
         peerMetadata: session.peerMetadata,
         supportedProtocolVersions: SUPPORTED_PROTOCOL_VERSIONS
       }
-      framed.write(join)
+      framed.write(join, { now: true })
 
       const reply = await framed.read({ signal })
 
@@ -843,7 +843,7 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
       selectedProtocolVersion: version,
       targetId: join.senderId
     }
-    framed.write(reply)
+    framed.write(reply, { now: true })
     framed.log('sync stream from %p open as %s', connection.remotePeer, join.senderId)
 
     if (remote.outbound == null && remote.opening == null) {
@@ -868,7 +868,7 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
       message: err.message,
       targetId
     }
-    framed.write(message)
+    framed.write(message, { now: true })
     await framed.close(this.handshakeTimeout)
   }
 

@@ -57,10 +57,35 @@ function encodeLengthPrefix (value: number): Uint8Array {
 }
 
 /**
+ * Resolves once the event loop has run what is due in this turn (Node: the check phase, after I/O
+ * and timers). automerge-repo produces messages from many callbacks in one turn: a timer per
+ * changed document (its sync throttle), a read per arriving message. Writing once the turn is over
+ * sends them all in one write instead of one each, and each write costs a muxer frame, an
+ * encryption and a syscall on both sides. Browsers have no `setImmediate`: a microtask there.
+ */
+async function nextTurn (): Promise<void> {
+  await new Promise<void>(resolve => {
+    if (typeof globalThis.setImmediate === 'function') {
+      globalThis.setImmediate(resolve)
+    } else {
+      queueMicrotask(resolve)
+    }
+  })
+}
+
+/**
  * Unread bytes beyond which the stream is paused (the remote's writes then wait on the muxer's
  * flow control) while nobody is reading, e.g. while the Repo does not know the peer yet.
  */
 const PAUSE_ABOVE_BYTES = 4 * 1024 * 1024
+
+export interface WriteOptions {
+  /**
+   * Start writing at once instead of after this turn of the event loop (handshake frames: nothing
+   * else is sent with them, and the peer waits for them)
+   */
+  now?: boolean
+}
 
 export interface FramedStreamInit {
   maxMessageSize: number
@@ -226,7 +251,7 @@ export class FramedStream {
    * Encodes a message and queues it behind earlier ones. Returns false (and sends nothing) when the
    * message is too large or the stream has ended.
    */
-  write (message: unknown): boolean {
+  write (message: unknown, options: WriteOptions = {}): boolean {
     if (!this.open) {
       return false
     }
@@ -241,17 +266,17 @@ export class FramedStream {
 
     this.queue.push(encoded)
 
-    this.startFlushing()
+    this.startFlushing(options.now === true)
 
     return true
   }
 
-  private startFlushing (): void {
+  private startFlushing (now = false): void {
     if (this.flushing != null) {
       return
     }
 
-    this.flushing = this.flush()
+    this.flushing = (now ? this.flush() : nextTurn().then(async () => this.flush()))
       .catch(err => {
         this.log.error('write failed - %e', err)
         this.abort(err)

@@ -1,0 +1,77 @@
+/**
+ * The sync stream's framing on real libp2p streams: what goes out in one write, and what comes in.
+ */
+import { defaultLogger } from '@libp2p/logger'
+import { expect } from 'aegir/chai'
+import { FramedStream } from '../src/sync/framed-stream.ts'
+import { createNode } from './fixtures/sync-nodes.ts'
+import type { Libp2p, Stream } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+const PROTOCOL = '/docpeer-test/frames/1.0.0'
+
+describe('sync: framed stream', () => {
+  let nodes: Libp2p[] = []
+  let inbound: Promise<Stream>
+  let outbound: Stream
+  let sends: number
+
+  beforeEach(async () => {
+    nodes = [await createNode(), await createNode()]
+    inbound = new Promise(resolve => {
+      void nodes[1].handle(PROTOCOL, stream => { resolve(stream) })
+    })
+    outbound = await nodes[0].dialProtocol(nodes[1].getMultiaddrs()[0], PROTOCOL)
+    sends = 0
+    const send = outbound.send.bind(outbound)
+    outbound.send = (data: Uint8Array | Uint8ArrayList): boolean => {
+      sends++
+      return send(data)
+    }
+  })
+
+  afterEach(async () => {
+    await Promise.all(nodes.map(async node => node.stop()))
+  })
+
+  function framed (stream: Stream): FramedStream {
+    return new FramedStream(stream, undefined as any, { maxMessageSize: 1024 * 1024, maxHandshakeSize: 64 * 1024, log: defaultLogger().forComponent('test') })
+  }
+
+  it('sends the messages written in one turn of the event loop in one write, in order', async () => {
+    const writer = framed(outbound)
+    const reader = framed(await inbound)
+    reader.allowFullFrames()
+
+    for (let n = 0; n < 100; n++) {
+      writer.write({ type: 'sync', n })
+    }
+
+    expect(sends).to.equal(0, 'written before the turn ended')
+    await writer.flushed()
+    expect(sends).to.equal(1)
+
+    for (let n = 0; n < 100; n++) {
+      expect(await reader.read()).to.deep.equal({ type: 'sync', n })
+    }
+  })
+
+  it('sends a handshake frame at once', async () => {
+    const writer = framed(outbound)
+    const reader = framed(await inbound)
+
+    writer.write({ type: 'join', senderId: 'a' }, { now: true })
+
+    expect(sends).to.equal(1)
+    expect(await reader.read()).to.deep.equal({ type: 'join', senderId: 'a' })
+  })
+
+  it('reads up to the handshake limit until full frames are allowed', async () => {
+    const writer = framed(outbound)
+    const reader = framed(await inbound)
+
+    writer.write({ type: 'sync', data: new Uint8Array(100 * 1024) })
+
+    await expect(reader.read()).to.eventually.be.rejected.with.property('name', 'MessageTooLargeError')
+  })
+})
