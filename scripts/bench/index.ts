@@ -16,7 +16,7 @@ import { BenchProcess } from './lib/proc.ts'
 import { fmt, summarize } from './lib/stats.ts'
 import { WORKLOADS } from './workloads.ts'
 import type { Summary } from './lib/stats.ts'
-import type { TrialContext, Workload } from './workloads.ts'
+import type { TrialContext, TrialFigures, Workload } from './workloads.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -43,7 +43,12 @@ interface WorkloadResult {
   params: Record<string, any>
   sides: Record<string, SideResult>
   ratios: Record<string, Record<string, number>>
-  targets: Array<{ figure: string, text: string, ratio?: number, value?: number, met?: boolean }>
+  /**
+   * The median over rounds of the ratio within a round (the two sides ran back to back, so slow
+   * drifts of the machine's load cancel out)
+   */
+  pairedRatios: Record<string, Record<string, number>>
+  targets: Array<{ figure: string, text: string, ratio?: number, pairedRatio?: number, value?: number, met?: boolean }>
 }
 
 async function main (): Promise<number> {
@@ -120,7 +125,7 @@ async function runWorkload (full: Workload, rounds: number, smoke: boolean, cpuP
   const raw: Record<string, RawSide> = {}
 
   for (const side of workload.sides) {
-    raw[side] = { figures: {}, memory: {}, errors: [] }
+    raw[side] = { figures: {}, memory: {}, errors: [], byRound: [] }
   }
 
   console.info(`\n${workload.id}: ${workload.title}`)
@@ -163,9 +168,11 @@ async function runWorkload (full: Workload, rounds: number, smoke: boolean, cpuP
 
   const [first, ...others] = workload.sides
   const ratios: WorkloadResult['ratios'] = {}
+  const pairedRatios: WorkloadResult['pairedRatios'] = {}
 
   for (const other of others) {
     ratios[other] = {}
+    pairedRatios[other] = {}
 
     for (const figure of workload.figures) {
       const a = sides[first].figures[figure.key]?.median
@@ -174,20 +181,32 @@ async function runWorkload (full: Workload, rounds: number, smoke: boolean, cpuP
       if (a != null && b != null && b !== 0) {
         ratios[other][figure.key] = a / b
       }
+
+      const withinRounds = raw[first].byRound.flatMap((mine, round) => {
+        const theirs = raw[other].byRound[round]?.[figure.key]
+        return mine?.[figure.key] == null || theirs == null || theirs === 0 ? [] : [mine[figure.key] / theirs]
+      })
+      const paired = summarize(withinRounds)?.median
+
+      if (paired != null) {
+        pairedRatios[other][figure.key] = paired
+      }
     }
   }
 
   const targets = workload.targets.map(target => {
     const ratio = others.length > 0 ? ratios[others[0]][target.figure] : undefined
+    const pairedRatio = others.length > 0 ? pairedRatios[others[0]][target.figure] : undefined
     const value = sides[first].figures[target.figure]?.median
-    return { figure: target.figure, text: target.text, ratio, value, met: target.met(ratio, value) }
+    return { figure: target.figure, text: target.text, ratio, pairedRatio, value, met: target.met(ratio, value) }
   })
 
-  return { id: workload.id, title: workload.title, params, sides, ratios, targets }
+  return { id: workload.id, title: workload.title, params, sides, ratios, pairedRatios, targets }
 }
 
 interface RawSide {
   figures: Record<string, number[]>
+  byRound: Array<TrialFigures | undefined>
   memory: Record<string, number[]>
   errors: string[]
 }
@@ -226,6 +245,8 @@ async function runTrial (workload: Workload, side: string, round: number, params
     for (const [key, value] of Object.entries(figures)) {
       (record.figures[key] ??= []).push(value)
     }
+
+    record.byRound[round] = figures
 
     const took = ((performance.now() - trialStart) / 1000).toFixed(1)
     const shown = workload.figures.map(f => `${f.key} ${fmt(figures[f.key])} ${f.unit}`).join(', ')
@@ -275,13 +296,13 @@ function printWorkload (workload: Workload, result: WorkloadResult): void {
   const sides = Object.keys(result.sides)
   const [first] = sides
   console.info('')
-  console.info(`| ${workload.id} | side | median | min-max | ${first} / side | peak RSS MiB (max) |`)
+  console.info(`| ${workload.id} | side | median | min-max | ${first} / side (paired) | peak RSS MiB (max) |`)
   console.info('|---|---|---|---|---|---|')
 
   for (const figure of workload.figures) {
     for (const side of sides) {
       const summary = result.sides[side].figures[figure.key]
-      const ratio = side === first ? '' : fmt(result.ratios[side]?.[figure.key])
+      const ratio = side === first ? '' : `${fmt(result.ratios[side]?.[figure.key])} (${fmt(result.pairedRatios[side]?.[figure.key])})`
       const value = summary == null ? `n/a (${result.sides[side].errors[0] ?? 'no figure'})` : `${fmt(summary.median)} ${figure.unit}`
       console.info(`| ${workload.id} ${figure.label} (${figure.better} is better) | ${side} | ${value} | ${range(summary)} | ${ratio} | ${memoryText(result.sides[side])} |`)
     }
@@ -290,8 +311,8 @@ function printWorkload (workload: Workload, result: WorkloadResult): void {
 
 function printSummary (results: WorkloadResult[]): void {
   console.info('\nTargets')
-  console.info('| workload | target | docpeer | ratio | met |')
-  console.info('|---|---|---|---|---|')
+  console.info('| workload | target | docpeer | ratio | paired ratio | met |')
+  console.info('|---|---|---|---|---|---|')
 
   for (const result of results) {
     for (const target of result.targets) {
@@ -301,7 +322,7 @@ function printSummary (results: WorkloadResult[]): void {
         met = target.met ? 'yes' : 'NO'
       }
 
-      console.info(`| ${result.id} ${target.figure} | ${target.text} | ${fmt(target.value)} | ${fmt(target.ratio)} | ${met} |`)
+      console.info(`| ${result.id} ${target.figure} | ${target.text} | ${fmt(target.value)} | ${fmt(target.ratio)} | ${fmt(target.pairedRatio)} | ${met} |`)
     }
   }
 }

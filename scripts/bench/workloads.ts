@@ -235,8 +235,8 @@ const hub: Workload = {
 
 const transport: Workload = {
   id: 'w6',
-  title: 'transport floor: a fresh libp2p stream (docpeer: TCP + noise + yamux) vs raw TCP, WebSocket, and libp2p with TLS',
-  sides: ['libp2p', 'tcp', 'ws', 'libp2p-tls'],
+  title: 'transport floor: a fresh libp2p stream (docpeer: TCP + noise + yamux) vs stock noise + yamux, raw TCP, WebSocket, and libp2p with TLS',
+  sides: ['libp2p', 'libp2p-stock', 'tcp', 'ws', 'libp2p-tls'],
   smokeSides: ['libp2p', 'tcp'],
   figures: [
     { key: 'mbps', label: 'bulk throughput', unit: 'MB/s', better: 'higher' },

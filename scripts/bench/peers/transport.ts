@@ -16,7 +16,7 @@ import type { Stream } from '@libp2p/interface'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 
-export type TransportKind = 'libp2p' | 'libp2p-tls' | 'tcp' | 'ws'
+export type TransportKind = 'libp2p' | 'libp2p-stock' | 'libp2p-tls' | 'tcp' | 'ws'
 
 const PROTOCOL = '/docpeer-bench/transport/1.0.0'
 const CHUNK = 64 * 1024
@@ -87,6 +87,14 @@ async function createNode (kind: TransportKind): Promise<Docpeer> {
   if (kind === 'libp2p-tls') {
     const { tls } = await import('@libp2p/tls')
     overrides.connectionEncrypters = [tls()]
+  }
+
+  if (kind === 'libp2p-stock') {
+    // noise and yamux as their packages come, without docpeer's wrappers (src/config/yamux.ts,
+    // src/config/coalesced-writes.ts)
+    const [{ noise }, { yamux }] = await Promise.all([import('@libp2p/noise'), import('@libp2p/yamux')])
+    overrides.connectionEncrypters = [noise()]
+    overrides.streamMuxers = [yamux()]
   }
 
   return createPeer({ mdns: false, listen: ['/ip4/127.0.0.1/tcp/0'], libp2p: overrides })
@@ -272,7 +280,7 @@ export async function rtt (kind: TransportKind, address: string, count: number, 
   await conn.write(Uint8Array.of(0x45))
 
   // warm up the path (JIT, window sizes) before timing
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 200; i++) {
     await conn.write(payload)
     await conn.receive(size)
   }
