@@ -97,6 +97,22 @@ describe('sync: security options and connection rules', () => {
       expect(target.adapter.peers).to.deep.equal(['friend'])
     })
 
+    it('refuses syncWith() to a denied peer at once, without opening a sync stream', async () => {
+      const denied = await createSyncPeer('denied')
+      const target = await createSyncPeer('target', { deny: [denied.node.peerId] })
+      peers.push(denied, target)
+      const connection = await target.node.dial(denied.node.getMultiaddrs()[0])
+      let opened = 0
+      const newStream = connection.newStream.bind(connection)
+      connection.newStream = async (...args) => {
+        opened++
+        return newStream(...args)
+      }
+
+      await expect(target.adapter.syncWith(connection)).to.eventually.be.rejected.with.property('name', 'PeerNotAllowedError')
+      expect(opened).to.equal(0)
+    })
+
     it('syncs only with allowed peers', async () => {
       const stranger = await createSyncPeer('stranger')
       const friend = await createSyncPeer('friend')

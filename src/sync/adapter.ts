@@ -413,6 +413,15 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
       throw new ProtocolError(`Not connected to ${peer.toString()}`)
     }
 
+    // the same rules as for connections the adapter finds itself (usable())
+    if (!this.isAllowed(connection.remotePeer)) {
+      throw new PeerNotAllowedError(`${connection.remotePeer.toString()} is not allowed to sync (allow/deny lists)`)
+    }
+
+    if (connection.limits != null && !this.runOnLimitedConnection) {
+      throw new ProtocolError(`The connection to ${connection.remotePeer.toString()} is limited (a relay); sync waits for a direct one unless runOnLimitedConnection is set`)
+    }
+
     const key = connection.remotePeer.toString()
     let remote = this.remotes.get(key)
 
