@@ -5,21 +5,11 @@
 import { cbor } from '@automerge/automerge-repo/slim'
 import { InvalidMessageError, StreamBufferError, StreamStateError, TimeoutError } from '@libp2p/interface'
 import { UnexpectedEOFError } from '@libp2p/utils'
+import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { MessageTooLargeError } from '../errors.ts'
 import { WRITE_BATCH_BYTES } from './constants.ts'
 import type { AbortOptions, Connection, Logger, Stream, StreamCloseEvent } from '@libp2p/interface'
-
-function varintLength (value: number): number {
-  let length = 1
-
-  while (value >= 0x80) {
-    value = Math.floor(value / 0x80)
-    length++
-  }
-
-  return length
-}
 
 /**
  * An unsigned varint length prefix at the start of `buf`: its value and how many bytes it takes,
@@ -43,17 +33,6 @@ function readLengthPrefix (buf: Uint8ArrayList, maxLengthLength: number): { leng
   }
 
   return undefined
-}
-
-function encodeLengthPrefix (value: number): Uint8Array {
-  const prefix = new Uint8Array(varintLength(value))
-
-  for (let i = 0; i < prefix.byteLength; i++) {
-    prefix[i] = (value % 0x80) | (i < prefix.byteLength - 1 ? 0x80 : 0)
-    value = Math.floor(value / 0x80)
-  }
-
-  return prefix
 }
 
 /**
@@ -123,7 +102,7 @@ export class FramedStream {
     this.connection = connection
     this.log = init.log
     this.maxMessageSize = init.maxMessageSize
-    this.maxLengthLength = varintLength(init.maxMessageSize)
+    this.maxLengthLength = varint.encodingLength(init.maxMessageSize)
     this.queue = []
     this.unread = new Uint8ArrayList()
     this.ended = false
@@ -313,7 +292,7 @@ export class FramedStream {
 
       const batch = this.queue.splice(0, count)
 
-      await this.send(new Uint8ArrayList(...batch.flatMap(frame => [encodeLengthPrefix(frame.byteLength), frame])))
+      await this.send(new Uint8ArrayList(...batch.flatMap(frame => [varint.encode(frame.byteLength), frame])))
     }
   }
 
