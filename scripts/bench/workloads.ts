@@ -98,7 +98,7 @@ const docs: Workload = {
   params: smoke => ({ docs: smoke ? 20 : 1000 }),
   async trial (side, params, ctx) {
     const { a, b } = await pair(side, ctx)
-    await Promise.all([a.call('sync#takeReceived'), b.call('sync#takeReceived')])
+    await messageCounts(a, b) // counts from here on
     const start = performance.now()
     const urls = await a.call('docs#create', params.docs)
     const { retries } = await b.call('docs#findAll', urls)
@@ -127,7 +127,7 @@ const changes: Workload = {
     for (const mode of ['tight', 'yielding']) {
       const url = await a.call('changes#createDoc')
       await b.call('changes#open', url)
-      await Promise.all([a.call('sync#takeReceived'), b.call('sync#takeReceived')])
+      await messageCounts(a, b) // counts from here on
       const start = performance.now()
       const seen = b.call('changes#waitFor', url, params.changes - 1)
       figures[`${mode}Local`] = await a.call('changes#run', url, params.changes, mode === 'yielding')
