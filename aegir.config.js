@@ -22,6 +22,7 @@ export default {
       '.aegir.js',
       'test',
       'test-vitest',
+      'harness',
       'scripts',
       'examples',
       'benchmarks'

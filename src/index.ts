@@ -3,7 +3,8 @@
  *
  * docpeer: a libp2p peer for local-first apps. One call gives a started libp2p node configured for
  * its environment (a Node.js `daemon` or `server`, or a browser peer), with noise, yamux, identify,
- * ping and gossipsub, a persistent identity, and automerge-repo sync over libp2p.
+ * ping and gossipsub, a persistent identity, and automerge-repo sync over libp2p. Needs Node.js >= 22
+ * (`createPeer` throws `UnsupportedRuntimeError` on older versions).
  *
  * @example
  * ```ts
@@ -18,14 +19,22 @@
  * await peer.stop()
  * ```
  */
-export { createPeer, parseMultiaddr } from './peer.ts'
-export type { Docpeer, DocpeerInit, SyncWithOptions } from './peer.ts'
+// node assembly: createPeer and what it returns
+export { createPeer } from './node/peer.ts'
+export type { Docpeer, DocpeerInit, SyncWithOptions } from './node/peer.ts'
+export { parseMultiaddr } from './node/multiaddr.ts'
+export { UnsupportedRuntimeError, MIN_NODE_MAJOR } from './node/runtime.ts'
 // types only: helia itself is imported when a peer asks for it
 export type { DocpeerHelia, HeliaOptions } from './helia/index.ts'
+// role configuration, for callers who build libp2p themselves
 export { libp2pDefaults, DEFAULT_ROLE, SUPPORTED_ROLES } from './config/defaults.ts'
 export { commonServices, applyOverrides } from './config/common.ts'
 export type { DocpeerServices, Libp2pOverrides } from './config/common.ts'
 export type { ConfigInit, PeerRole, TlsPem, RelayServerLimits, Ports, IceServer } from './config/types.ts'
+export * from './config/constants.ts'
+export { TlsConfigError } from './config/errors.ts'
+// storage errors
+export { KeyStoreError, DataDirError } from './storage/errors.ts'
+// automerge-repo sync over libp2p
 export * from './sync/index.ts'
-export * from './constants.ts'
-export * from './errors.ts'
+export { PROTOCOL_PREFIX } from './constants.ts'

@@ -21,7 +21,7 @@
 import '@automerge/automerge-repo'
 import { runNetworkAdapterTests } from '@automerge/automerge-repo/helpers/tests/network-adapter-tests.js'
 import { Libp2pNetworkAdapter } from '../src/sync/index.ts'
-import { createNode } from '../test/fixtures/sync-nodes.ts'
+import { createNode } from '../harness/sync-nodes.ts'
 
 type Wiring = Array<[from: number, to: number]>
 

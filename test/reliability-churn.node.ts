@@ -3,8 +3,8 @@
  * `npm run soak -- --churn 1000` runs 1000 cycles.
  */
 import { expect } from 'aegir/chai'
-import { runChurn } from '../scripts/soak/churn.ts'
-import { MiB } from '../scripts/soak/lib/memory.ts'
+import { MiB } from '../harness/memory.ts'
+import { runChurn } from '../harness/soak/churn.ts'
 
 /**
  * Heap growth allowed over 100 cycles. Measured here: about 2 MiB, most of it the document's own

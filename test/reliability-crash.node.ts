@@ -4,7 +4,7 @@
  * is its bootstrap peer) and ends with every change. `npm run soak -- --crash 20` runs 20 rounds.
  */
 import { expect } from 'aegir/chai'
-import { runCrash } from '../scripts/soak/crash.ts'
+import { runCrash } from '../harness/soak/crash.ts'
 
 describe('reliability: crash and restart', function () {
   this.timeout(240_000)

@@ -3,8 +3,8 @@
  * an honest peer edits a document with it. `npm run soak -- --fuzz 100000` runs the long version.
  */
 import { expect } from 'aegir/chai'
-import { runFuzz } from '../scripts/soak/fuzz.ts'
-import { MiB } from '../scripts/soak/lib/memory.ts'
+import { MiB } from '../harness/memory.ts'
+import { runFuzz } from '../harness/soak/fuzz.ts'
 
 /** heap growth allowed over the run (hostile, target and honest peers share this process) */
 const HEAP_BOUND = 32 * MiB

@@ -3,7 +3,7 @@
  * its own process. `npm run soak -- --peers 30` (or more) runs the full size and prints the figures.
  */
 import { expect } from 'aegir/chai'
-import { runManyPeers } from '../scripts/soak/many-peers.ts'
+import { runManyPeers } from '../harness/soak/many-peers.ts'
 
 describe('reliability: many peers through one server', function () {
   this.timeout(300_000)

@@ -3,7 +3,7 @@
  * peer (automerge id = libp2p peer id) and a bare adapter with free-form ids.
  */
 import { expect } from 'aegir/chai'
-import { runSpoof } from '../scripts/soak/spoof.ts'
+import { runSpoof } from '../harness/soak/spoof.ts'
 
 describe('reliability: spoofing', function () {
   this.timeout(120_000)

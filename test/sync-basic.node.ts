@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { expect } from 'aegir/chai'
-import { createSyncPeer, nextEvent, stopSyncPeers, waitFor } from './fixtures/sync-nodes.ts'
-import type { SyncPeer } from './fixtures/sync-nodes.ts'
+import { createSyncPeer, nextEvent, stopSyncPeers, waitFor } from '../harness/sync-nodes.ts'
+import type { SyncPeer } from '../harness/sync-nodes.ts'
 
 interface TestDoc {
   text?: string

@@ -3,8 +3,8 @@
  */
 import { defaultLogger } from '@libp2p/logger'
 import { expect } from 'aegir/chai'
+import { createNode } from '../harness/sync-nodes.ts'
 import { FramedStream } from '../src/sync/framed-stream.ts'
-import { createNode } from './fixtures/sync-nodes.ts'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 

@@ -6,9 +6,9 @@
  */
 import { cbor } from '@automerge/automerge-repo/slim'
 import { expect } from 'aegir/chai'
-import { createNode, createSyncPeer, nextEvent, stopSyncPeers, waitFor } from './fixtures/sync-nodes.ts'
+import { createNode, createSyncPeer, nextEvent, stopSyncPeers, waitFor } from '../harness/sync-nodes.ts'
 import { RawPeer } from './fixtures/sync-raw-peer.ts'
-import type { SyncPeer } from './fixtures/sync-nodes.ts'
+import type { SyncPeer } from '../harness/sync-nodes.ts'
 import type { RawStream } from './fixtures/sync-raw-peer.ts'
 import type { Message } from '@automerge/automerge-repo'
 import type { Libp2p } from '@libp2p/interface'

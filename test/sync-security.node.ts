@@ -6,10 +6,10 @@
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { identify } from '@libp2p/identify'
 import { expect } from 'aegir/chai'
+import { createNode, createSyncPeer, nextEvent, stopSyncPeers, waitFor } from '../harness/sync-nodes.ts'
 import { SYNC_PROTOCOL } from '../src/sync/index.ts'
-import { createNode, createSyncPeer, nextEvent, stopSyncPeers, waitFor } from './fixtures/sync-nodes.ts'
 import { RawPeer } from './fixtures/sync-raw-peer.ts'
-import type { SyncPeer } from './fixtures/sync-nodes.ts'
+import type { SyncPeer } from '../harness/sync-nodes.ts'
 import type { Message } from '@automerge/automerge-repo'
 import type { Libp2p } from '@libp2p/interface'
 

@@ -5,8 +5,8 @@
  * that never connect to each other.
  */
 import { expect } from 'aegir/chai'
-import { createSyncPeer, stopSyncPeers, waitFor } from './fixtures/sync-nodes.ts'
-import type { SyncPeer } from './fixtures/sync-nodes.ts'
+import { createSyncPeer, stopSyncPeers, waitFor } from '../harness/sync-nodes.ts'
+import type { SyncPeer } from '../harness/sync-nodes.ts'
 import type { DocHandle } from '@automerge/automerge-repo'
 
 interface TestDoc {

@@ -3,7 +3,7 @@
  * errors turned into usage errors (exit code 2).
  */
 import { parseArgs } from 'node:util'
-import { parseMultiaddr } from '../peer.ts'
+import { parseMultiaddr } from '../node/multiaddr.ts'
 import { UsageError } from './io.ts'
 import type { ParseArgsConfig } from 'node:util'
 

@@ -5,10 +5,10 @@
  * a running daemon.
  */
 import { isValidAutomergeUrl } from '@automerge/automerge-repo'
-import { createPeer } from '../peer.ts'
+import { createPeer } from '../node/peer.ts'
 import { UsageError } from './io.ts'
-import type { Docpeer } from '../peer.ts'
 import type { CliIO } from './io.ts'
+import type { Docpeer } from '../node/peer.ts'
 import type { AutomergeUrl, DocHandle, Repo, StorageId } from '@automerge/automerge-repo'
 import type { Connection } from '@libp2p/interface'
 

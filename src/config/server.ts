@@ -11,6 +11,7 @@ import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { tcp } from '@libp2p/tcp'
 import { webRTCDirect } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
+import { bootstrapDiscovery, commonConnectionOptions, commonServices } from './common.ts'
 import {
   DEFAULT_DISCOVERY_TOPIC,
   DEFAULT_INBOUND_CONNECTION_THRESHOLD_SERVER,
@@ -19,8 +20,7 @@ import {
   DEFAULT_RELAY_DATA_LIMIT,
   DEFAULT_RELAY_DURATION_LIMIT,
   DEFAULT_RELAY_MAX_RESERVATIONS
-} from '../constants.ts'
-import { bootstrapDiscovery, commonConnectionOptions, commonServices } from './common.ts'
+} from './constants.ts'
 import { resolveTls } from './tls.ts'
 import type { ConfigInit, RelayServerLimits } from './types.ts'
 import type { Libp2pOptions } from 'libp2p'

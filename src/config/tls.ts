@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { createSecureContext } from 'node:tls'
-import { TlsConfigError } from '../errors.ts'
+import { TlsConfigError } from './errors.ts'
 import type { TlsPem } from './types.ts'
 
 function isPem (value: string): boolean {

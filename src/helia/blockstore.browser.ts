@@ -2,8 +2,8 @@
  * Browser blockstore: IndexedDB, named after the data directory like the datastore.
  */
 import { IDBBlockstore } from 'blockstore-idb'
-import { DataDirError } from '../errors.ts'
-import { dataPath } from '../storage.ts'
+import { dataPath } from '../storage/datastore.ts'
+import { DataDirError } from '../storage/errors.ts'
 import type { OpenedBlockstore } from './blockstore.ts'
 
 export type { OpenedBlockstore }

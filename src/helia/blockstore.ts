@@ -4,8 +4,8 @@
  * `blockstore.browser.ts` (IndexedDB).
  */
 import { FsBlockstore } from 'blockstore-fs'
-import { DataDirError } from '../errors.ts'
-import { dataPath } from '../storage.ts'
+import { dataPath } from '../storage/datastore.ts'
+import { DataDirError } from '../storage/errors.ts'
 import type { Blockstore } from 'interface-blockstore'
 
 export interface OpenedBlockstore {

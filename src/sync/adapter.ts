@@ -28,6 +28,14 @@
 import { NetworkAdapter } from '@automerge/automerge-repo/slim'
 import { InvalidMessageError, ProtocolError, TimeoutError } from '@libp2p/interface'
 import {
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_MAX_INBOUND_STREAMS,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  DEFAULT_MAX_OUTBOUND_STREAMS,
+  MAX_HANDSHAKE_SIZE,
+  SYNC_PROTOCOL
+} from './constants.ts'
+import {
   DuplicatePeerIdError,
   HandshakeRejectedError,
   PeerIdMismatchError,
@@ -36,15 +44,7 @@ import {
   SyncStoppedError,
   TargetMismatchError,
   UnsupportedProtocolVersionError
-} from '../errors.ts'
-import {
-  DEFAULT_HANDSHAKE_TIMEOUT,
-  DEFAULT_MAX_INBOUND_STREAMS,
-  DEFAULT_MAX_MESSAGE_SIZE,
-  DEFAULT_MAX_OUTBOUND_STREAMS,
-  MAX_HANDSHAKE_SIZE,
-  SYNC_PROTOCOL
-} from './constants.ts'
+} from './errors.ts'
 import { FramedStream } from './framed-stream.ts'
 import {
   SUPPORTED_PROTOCOL_VERSIONS,

@@ -7,8 +7,8 @@ import { InvalidMessageError, StreamBufferError, StreamStateError, TimeoutError 
 import { UnexpectedEOFError } from '@libp2p/utils'
 import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { MessageTooLargeError } from '../errors.ts'
 import { WRITE_BATCH_BYTES } from './constants.ts'
+import { MessageTooLargeError } from './errors.ts'
 import type { AbortOptions, Connection, Logger, Stream, StreamCloseEvent } from '@libp2p/interface'
 
 /**

@@ -6,3 +6,4 @@ export type { Libp2pNetworkAdapterInit, Libp2pSyncComponents } from './adapter.t
 export { SYNC_PROTOCOL, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_HANDSHAKE_TIMEOUT } from './constants.ts'
 export { PROTOCOL_V1, SUPPORTED_PROTOCOL_VERSIONS } from './messages.ts'
 export type { JoinMessage, PeerMessage, ErrorMessage, HandshakeMessage, ProtocolVersion } from './messages.ts'
+export * from './errors.ts'

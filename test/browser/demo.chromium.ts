@@ -40,10 +40,10 @@ interface RunningDemo {
 }
 
 /**
- * Starts `scripts/demo.ts` like `npm run demo` does and waits for the URL it prints.
+ * Starts `scripts/demo/index.ts` like `npm run demo` does and waits for the URL it prints.
  */
 async function startDemo (dataDir: string): Promise<RunningDemo> {
-  const child = spawn(process.execPath, [join(root, 'scripts/demo.ts'), '--port', '0', '--p2p-host', NETNS_HOST, '--data-dir', dataDir], { cwd: root })
+  const child = spawn(process.execPath, [join(root, 'scripts/demo/index.ts'), '--port', '0', '--p2p-host', NETNS_HOST, '--data-dir', dataDir], { cwd: root })
   const output: string[] = []
   child.stderr.on('data', (buf: Buffer) => { output.push(buf.toString()) })
 

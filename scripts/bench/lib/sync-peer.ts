@@ -126,7 +126,7 @@ async function createAnchorPeer (init: SyncPeerInit): Promise<SyncPeer> {
 async function createDocpeerPeer (init: SyncPeerInit): Promise<SyncPeer> {
   // for experiments: BENCH_DOCPEER_SRC=/path/to/a/patched/src runs docpeer from there
   const src = (process.env.BENCH_DOCPEER_SRC ?? '') !== '' ? process.env.BENCH_DOCPEER_SRC : new URL('../../../src', import.meta.url).pathname
-  const { createPeer }: typeof import('../../../src/peer.ts') = await import(`${src}/peer.ts`)
+  const { createPeer }: typeof import('../../../src/node/peer.ts') = await import(`${src}/peer.ts`)
   // for experiments: BENCH_DOCPEER_REMOVE_SERVICES=pubsub,autoNAT runs docpeer without those services
   const removed = (process.env.BENCH_DOCPEER_REMOVE_SERVICES ?? '').split(',').filter(name => name !== '')
   const overrides: Record<string, any> = {}

@@ -11,7 +11,7 @@
 import { once } from 'node:events'
 import { createConnection, createServer } from 'node:net'
 import { WebSocket, WebSocketServer, createWebSocketStream } from 'ws'
-import type { Docpeer } from '../../../src/peer.ts'
+import type { Docpeer } from '../../../src/node/peer.ts'
 import type { Stream } from '@libp2p/interface'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -81,7 +81,7 @@ let tcpServer: ReturnType<typeof createServer> | undefined
 let wsServer: WebSocketServer | undefined
 
 async function createNode (kind: TransportKind): Promise<Docpeer> {
-  const { createPeer } = await import('../../../src/peer.ts')
+  const { createPeer } = await import('../../../src/node/peer.ts')
   const overrides: Record<string, any> = {}
 
   if (kind === 'libp2p-tls') {
@@ -90,8 +90,8 @@ async function createNode (kind: TransportKind): Promise<Docpeer> {
   }
 
   if (kind === 'libp2p-stock') {
-    // noise and yamux as their packages come, without docpeer's wrappers (src/config/yamux.ts,
-    // src/config/coalesced-writes.ts)
+    // noise and yamux as their packages come, without docpeer's wrappers (src/tuning/yamux.ts,
+    // src/tuning/coalesced-writes.ts)
     const [{ noise }, { yamux }] = await Promise.all([import('@libp2p/noise'), import('@libp2p/yamux')])
     overrides.connectionEncrypters = [noise()]
     overrides.streamMuxers = [yamux()]

@@ -2,12 +2,12 @@
  * `docpeer daemon`: a long-running peer on fixed default ports, printing its peer id and addresses
  * (again when they change) and the peers that connect and disconnect, until SIGINT or SIGTERM.
  */
-import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WS_PORT, DEFAULT_WSS_PORT } from '../../constants.ts'
-import { createPeer } from '../../peer.ts'
+import { createPeer } from '../../node/peer.ts'
 import { checkMultiaddrs, parseCommandArgs } from '../args.ts'
+import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WS_PORT, DEFAULT_WSS_PORT } from '../defaults.ts'
 import { EXIT_OK, UsageError } from '../io.ts'
 import type { PeerRole } from '../../config/types.ts'
-import type { Docpeer } from '../../peer.ts'
+import type { Docpeer } from '../../node/peer.ts'
 import type { CliIO } from '../io.ts'
 
 export const DAEMON_HELP = `Usage: docpeer daemon [options]
@@ -89,7 +89,7 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
   const bridge = bridgePort == null
     ? undefined
     // imported only when asked for: it loads the ws server and automerge's WebSocket adapter
-    : await (await import('../../bridge.ts')).automergeWebSocketBridge({ port: bridgePort, host: values.host as string | undefined })
+    : await (await import('../../bridge/index.ts')).automergeWebSocketBridge({ port: bridgePort, host: values.host as string | undefined })
 
   const peer = await createPeer({
     repo: serveDocs ? { network: bridge == null ? [] : [bridge.adapter] } : false,

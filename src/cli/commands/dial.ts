@@ -2,7 +2,8 @@
  * `docpeer dial <multiaddr>`: a short-lived peer (new identity, no listener, no discovery) dials a
  * peer, prints who answered, over which address and the ping round trip, and stops.
  */
-import { createPeer, parseMultiaddr } from '../../peer.ts'
+import { parseMultiaddr } from '../../node/multiaddr.ts'
+import { createPeer } from '../../node/peer.ts'
 import { parseCommandArgs, parseSeconds } from '../args.ts'
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../io.ts'
 import type { CliIO } from '../io.ts'

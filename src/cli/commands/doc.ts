@@ -2,8 +2,8 @@
  * `docpeer doc create|show|change|watch`: automerge documents from the command line, kept in a data
  * directory or in a running peer reached with `--peer`.
  */
-import { DEFAULT_DATA_DIR } from '../../constants.ts'
 import { parseCommandArgs, parseSeconds } from '../args.ts'
+import { DEFAULT_DATA_DIR } from '../defaults.ts'
 import { applyDocChange, parseDocChanges } from '../doc-changes.ts'
 import { checkUrl, openDocSession, persist } from '../doc-session.ts'
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../io.ts'

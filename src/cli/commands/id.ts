@@ -3,10 +3,10 @@
  * when they do not exist. libp2p is not started.
  */
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { DEFAULT_DATA_DIR } from '../../constants.ts'
-import { loadIdentity } from '../../identity.ts'
-import { openDatastore } from '../../storage.ts'
+import { openDatastore } from '../../storage/datastore.ts'
+import { loadIdentity } from '../../storage/identity.ts'
 import { parseCommandArgs } from '../args.ts'
+import { DEFAULT_DATA_DIR } from '../defaults.ts'
 import { EXIT_OK } from '../io.ts'
 import type { CliIO } from '../io.ts'
 

@@ -4,7 +4,7 @@
 import { IndexedDBStorageAdapter } from '@automerge/automerge-repo-storage-indexeddb'
 import { IDBDatastore } from 'datastore-idb'
 import { DataDirError } from './errors.ts'
-import type { OpenedDatastore } from './storage.ts'
+import type { OpenedDatastore } from './datastore.ts'
 import type { StorageAdapterInterface } from '@automerge/automerge-repo'
 
 export type { OpenedDatastore }

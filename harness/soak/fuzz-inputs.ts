@@ -4,7 +4,7 @@
  */
 import { cbor, generateAutomergeUrl, parseAutomergeUrl } from '@automerge/automerge-repo'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { SYNC_PROTOCOL } from '../../../src/sync/constants.ts'
+import { SYNC_PROTOCOL } from '../../src/sync/constants.ts'
 import type { Libp2p, Stream } from '@libp2p/interface'
 
 export type FastKind =

@@ -8,8 +8,8 @@
  * per-stream state, the Repo's peers, event listeners on the libp2p node, the adapter and the
  * Repo's network subsystem, and the heap after garbage collection.
  */
-import { settledHeap } from './lib/memory.ts'
-import { crashCounter, loopbackPeer, sleep, waitFor } from './lib/peers.ts'
+import { settledHeap } from '../memory.ts'
+import { crashCounter, loopbackPeer, sleep, waitFor } from '../peers.ts'
 import type { Docpeer } from '../../src/index.ts'
 
 export interface ChurnOptions {

@@ -4,8 +4,8 @@
  * listener, so nothing but the scenario's own traffic), a bare "hostile" libp2p node that speaks
  * raw bytes on docpeer's sync protocol, and small waiting helpers.
  */
-import { createPeer } from '../../../src/index.ts'
-import type { Docpeer, DocpeerInit } from '../../../src/index.ts'
+import { createPeer } from '../src/index.ts'
+import type { Docpeer, DocpeerInit } from '../src/index.ts'
 
 export const LOOPBACK_TCP = '/ip4/127.0.0.1/tcp/0'
 
@@ -26,7 +26,7 @@ export async function loopbackPeer (init: DocpeerInit = {}): Promise<Docpeer> {
  * A plain libp2p node (TCP, noise, yamux, identify): the hostile peer speaks the sync protocol by
  * hand on it. The same node the sync tests use.
  */
-export { createNode as bareNode } from '../../../test/fixtures/sync-nodes.ts'
+export { createNode as bareNode } from './sync-nodes.ts'
 
 export async function sleep (ms: number): Promise<void> {
   await new Promise(resolve => setTimeout(resolve, ms))

@@ -4,10 +4,10 @@
  * beside any other network adapters the caller adds, and keeps documents in the data directory.
  */
 import { Repo } from '@automerge/automerge-repo'
-import { automergeStorage } from './storage.ts'
-import { Libp2pNetworkAdapter } from './sync/index.ts'
-import { UnionNetworkAdapter } from './sync/union-adapter.ts'
-import type { Libp2pNetworkAdapterInit, Libp2pSyncComponents } from './sync/index.ts'
+import { automergeStorage } from '../storage/datastore.ts'
+import { Libp2pNetworkAdapter } from '../sync/index.ts'
+import { UnionNetworkAdapter } from '../sync/union-adapter.ts'
+import type { Libp2pNetworkAdapterInit, Libp2pSyncComponents } from '../sync/index.ts'
 import type { NetworkAdapterInterface, PeerId as RepoPeerId, SharePolicy, StorageAdapterInterface } from '@automerge/automerge-repo'
 
 export interface RepoOptions {

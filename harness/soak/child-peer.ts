@@ -1,11 +1,11 @@
 /**
- * Starts test/fixtures/reliability-peer.ts in a child process and talks to it over IPC.
+ * Starts harness/soak/reliability-peer.ts in a child process and talks to it over IPC.
  */
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { ChildProcess } from 'node:child_process'
 
-const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/reliability-peer.ts', import.meta.url))
+const FIXTURE = fileURLToPath(new URL('./reliability-peer.ts', import.meta.url))
 
 export interface ChildPeerOptions {
   role?: 'daemon' | 'server'

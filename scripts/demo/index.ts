@@ -15,9 +15,9 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
-import { createPeer } from '../src/index.ts'
-import { bundleBrowser } from '../test/browser/fixtures/bundle.ts'
-import { serveDirectory } from '../test/browser/fixtures/static-server.ts'
+import { createPeer } from '../../src/index.ts'
+import { bundleBrowser } from './bundle.ts'
+import { serveDirectory } from './static-server.ts'
 import type { AutomergeUrl } from '@automerge/automerge-repo'
 
 const root = fileURLToPath(new URL('..', import.meta.url))

@@ -3,21 +3,22 @@
  * key, builds the libp2p options of the environment and role, applies the caller's overrides,
  * starts libp2p (through helia when asked for) and an automerge-repo Repo syncing over it.
  */
-import { InvalidMultiaddrError, KEEP_ALIVE, NotStartedError } from '@libp2p/interface'
-import { multiaddr } from '@multiformats/multiaddr'
+import { KEEP_ALIVE, NotStartedError } from '@libp2p/interface'
 import { createLibp2p } from 'libp2p'
-import { applyOverrides } from './config/common.ts'
-import { DEFAULT_ROLE, libp2pDefaults } from './config/defaults.ts'
+import { applyOverrides } from '../config/common.ts'
+import { DEFAULT_ROLE, libp2pDefaults } from '../config/defaults.ts'
+import { openDatastore } from '../storage/datastore.ts'
+import { loadIdentity } from '../storage/identity.ts'
 import { dialDiscoveredPeers } from './discovery-dialer.ts'
-import { loadIdentity } from './identity.ts'
+import { parseMultiaddr } from './multiaddr.ts'
 import { startRepo } from './repo.ts'
-import { openDatastore } from './storage.ts'
-import type { DocpeerServices, Libp2pOverrides } from './config/common.ts'
-import type { ConfigInit, PeerRole } from './config/types.ts'
-import type { DocpeerHelia, HeliaOptions, StartedHelia } from './helia/index.ts'
+import { assertSupportedRuntime } from './runtime.ts'
 import type { RepoOptions } from './repo.ts'
-import type { OpenedDatastore } from './storage.ts'
-import type { Libp2pNetworkAdapter } from './sync/index.ts'
+import type { DocpeerServices, Libp2pOverrides } from '../config/common.ts'
+import type { ConfigInit, PeerRole } from '../config/types.ts'
+import type { DocpeerHelia, HeliaOptions, StartedHelia } from '../helia/index.ts'
+import type { OpenedDatastore } from '../storage/datastore.ts'
+import type { Libp2pNetworkAdapter } from '../sync/index.ts'
 import type { Repo } from '@automerge/automerge-repo'
 import type { AbortOptions, Connection, Libp2p, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -128,27 +129,6 @@ export interface Docpeer {
   stop(): Promise<void>
 }
 
-/**
- * Parses a multiaddr typed by a person, with an error that says what is wrong with it.
- */
-export function parseMultiaddr (input: string | Multiaddr): Multiaddr {
-  if (typeof input !== 'string') {
-    return input
-  }
-
-  const text = input.trim()
-
-  if (!text.startsWith('/')) {
-    throw new InvalidMultiaddrError(`"${input}" is not a multiaddr: a multiaddr starts with "/", e.g. /ip4/127.0.0.1/tcp/4101/p2p/12D3KooW...`)
-  }
-
-  try {
-    return multiaddr(text)
-  } catch (err: any) {
-    throw new InvalidMultiaddrError(`"${input}" is not a valid multiaddr: ${err.message}`)
-  }
-}
-
 interface DocpeerParts {
   role: PeerRole
   libp2p: Libp2p<DocpeerServices>
@@ -253,6 +233,8 @@ class DocpeerNode implements Docpeer {
  * ```
  */
 export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
+  // on Node.js < 22 libp2p fails later with an error that names no cause
+  assertSupportedRuntime()
   const role = init.role ?? DEFAULT_ROLE
   // build the options first: a bad role or TLS file fails before the data directory is touched
   const defaults = await libp2pDefaults({ ...init, role })
@@ -271,7 +253,7 @@ export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
 
     if (init.helia != null && init.helia !== false) {
       // helia 7 creates the libp2p node from options; imported here so other peers never load it
-      const { startHelia } = await import('./helia/index.ts')
+      const { startHelia } = await import('../helia/index.ts')
       helia = await startHelia(options, {
         dataDir: init.dataDir,
         datastore: storage?.datastore,

@@ -1,0 +1,47 @@
+/**
+ * Defaults of the role configurations: relay limits, connection-manager limits, discovery.
+ */
+
+/**
+ * Limits of the circuit relay v2 server of the `server` role, chosen for a public server: enough
+ * for browser peers to hold a reservation and run a WebRTC upgrade (SDP and ICE exchange) through
+ * it, not enough to carry their traffic.
+ */
+export const DEFAULT_RELAY_MAX_RESERVATIONS = 128
+export const DEFAULT_RELAY_DATA_LIMIT = 1n << 17n // 128 KiB per relayed connection
+export const DEFAULT_RELAY_DURATION_LIMIT = 2 * 60 * 1000 // 2 minutes per relayed connection
+
+/**
+ * Connection-manager limits per role.
+ */
+export const DEFAULT_MAX_CONNECTIONS_DAEMON = 300
+export const DEFAULT_MAX_CONNECTIONS_SERVER = 1000
+export const DEFAULT_MAX_CONNECTIONS_BROWSER = 100
+/**
+ * Inbound connections accepted per second from one host. libp2p's default of 5 resets the sixth
+ * connection of a busy NAT or of a test that reconnects quickly; 5 per second is kept for the public
+ * server role, where it is a flood guard.
+ */
+export const DEFAULT_INBOUND_CONNECTION_THRESHOLD_DAEMON = 25
+export const DEFAULT_INBOUND_CONNECTION_THRESHOLD_SERVER = 5
+
+/**
+ * Inbound connections a server lets into their noise handshake at once. libp2p's default of 10
+ * resets the rest: 50 peers dialing a server together needed about 120 redials (benchmark w5),
+ * none with 128.
+ */
+export const DEFAULT_MAX_INCOMING_PENDING_SERVER = 128
+
+/**
+ * Gossipsub topic on which browser peers announce their `/p2p-circuit/webrtc` addresses (pubsub
+ * peer discovery), so pages connected to the same server find each other and connect over WebRTC.
+ * The server role subscribes to it so it forwards the announcements. Its own topic, not libp2p's
+ * global `_peer-discovery._p2p._pubsub`, so docpeer pages only dial docpeer pages.
+ */
+export const DEFAULT_DISCOVERY_TOPIC = 'docpeer._peer-discovery._p2p._pubsub'
+
+/**
+ * How often a browser peer announces its addresses on the discovery topic, in ms. libp2p's default
+ * (10 s) makes a newly opened tab wait that long for the others.
+ */
+export const DEFAULT_DISCOVERY_INTERVAL = 5_000
