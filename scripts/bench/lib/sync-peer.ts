@@ -126,7 +126,8 @@ async function createAnchorPeer (init: SyncPeerInit): Promise<SyncPeer> {
 async function createDocpeerPeer (init: SyncPeerInit): Promise<SyncPeer> {
   // for experiments: BENCH_DOCPEER_SRC=/path/to/a/patched/src runs docpeer from there
   const src = (process.env.BENCH_DOCPEER_SRC ?? '') !== '' ? process.env.BENCH_DOCPEER_SRC : new URL('../../../src', import.meta.url).pathname
-  const { createPeer }: typeof import('../../../src/node/peer.ts') = await import(`${src}/peer.ts`)
+  // the public entry, so a src/ of another layout (BENCH_DOCPEER_SRC) loads the same way
+  const { createPeer }: typeof import('../../../src/index.ts') = await import(`${src}/index.ts`)
   // for experiments: BENCH_DOCPEER_REMOVE_SERVICES=pubsub,autoNAT runs docpeer without those services
   const removed = (process.env.BENCH_DOCPEER_REMOVE_SERVICES ?? '').split(',').filter(name => name !== '')
   const overrides: Record<string, any> = {}
