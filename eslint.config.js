@@ -5,7 +5,8 @@
  * cannot see this one: `npm run lint` runs eslint with this file instead, over the same files and
  * also `harness/` and `scripts/`, which aegir's default file list leaves out.
  *
- * The boundaries (README "Layout"; each folder's README says what it may import):
+ * The boundaries (src/README.md; each folder's README says what it may import):
+ * - Each layer of `src/` imports only the layers below it (src/README.md).
  * - `src/sync/` knows automerge-repo and `@libp2p/interface`: never `src/config/`, `src/node/` or
  * helia.
  * - Only `src/cli/` touches `process` and `console`. `src/node/runtime.ts` reads the Node version
@@ -33,8 +34,17 @@ const heliaImports = [
 /**
  * Folders relative to the package root that a folder must not import from.
  */
+const LAYERS = 'src/ imports down its layers only: cli -> node -> config, storage, sync, helia -> tuning, constants (src/README.md)'
+
 const zones = [
   { target: './src/sync', from: ['./src/config', './src/node', './src/helia'], message: SYNC },
+  { target: './src/sync', from: ['./src/storage', './src/bridge', './src/cli', './src/tuning'], message: LAYERS },
+  { target: './src/config', from: ['./src/node', './src/sync', './src/storage', './src/helia', './src/bridge', './src/cli'], message: LAYERS },
+  { target: './src/tuning', from: ['./src/node', './src/config', './src/sync', './src/storage', './src/helia', './src/bridge', './src/cli'], message: LAYERS },
+  { target: './src/storage', from: ['./src/node', './src/config', './src/sync', './src/helia', './src/bridge', './src/cli', './src/tuning'], message: LAYERS },
+  { target: './src/helia', from: ['./src/node', './src/sync', './src/bridge', './src/cli', './src/tuning'], message: LAYERS },
+  { target: './src/bridge', from: ['./src/node', './src/config', './src/sync', './src/storage', './src/helia', './src/cli', './src/tuning'], message: LAYERS },
+  { target: './src/node', from: ['./src/cli', './src/bridge'], message: LAYERS },
   { target: './src', from: ['./test', './harness', './scripts'], message: 'the product never imports tests, their helpers or dev scripts' },
   { target: './test', from: './scripts', except: ['./demo'], message: 'tests share code with scripts through harness/ (scripts/demo/ is the demo under test)' },
   { target: './scripts', from: './test', message: 'scripts share code with tests through harness/' },
