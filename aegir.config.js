@@ -20,6 +20,7 @@ export default {
     productionIgnorePatterns: [
       'aegir.config.js',
       '.aegir.js',
+      'eslint.config.js',
       'test',
       'test-vitest',
       'harness',

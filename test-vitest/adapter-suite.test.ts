@@ -20,8 +20,8 @@
 // the suite imports automerge-repo's slim entry; the full entry initialises automerge's wasm
 import '@automerge/automerge-repo'
 import { runNetworkAdapterTests } from '@automerge/automerge-repo/helpers/tests/network-adapter-tests.js'
-import { Libp2pNetworkAdapter } from '../src/sync/index.ts'
 import { createNode } from '../harness/sync-nodes.ts'
+import { Libp2pNetworkAdapter } from '../src/sync/index.ts'
 
 type Wiring = Array<[from: number, to: number]>
 

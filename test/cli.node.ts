@@ -1,10 +1,38 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { expect } from 'aegir/chai'
 import { nodeVersionProblem } from '../src/cli/node-version.ts'
 import { runCli, startCli } from './fixtures/cli.ts'
 import type { RunningDaemon } from './fixtures/cli.ts'
+
+const MODULE_LIST = fileURLToPath(new URL('./fixtures/module-list.ts', import.meta.url))
+const CLI_MAIN = fileURLToPath(new URL('./fixtures/cli-main.ts', import.meta.url))
+
+/**
+ * The modules a CLI command loads, run from its tsc modules so each package shows by name.
+ */
+async function modulesLoadedBy (args: string[], dir: string, expectedCode = 0): Promise<string[]> {
+  const list = join(dir, 'modules.txt')
+  const child = spawn(process.execPath, ['--import', MODULE_LIST, CLI_MAIN, ...args], {
+    env: { ...process.env, DOCPEER_MODULE_LIST: list },
+    stdio: ['ignore', 'ignore', 'pipe']
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  expect(code, `${args.join(' ')}: ${stderr}`).to.equal(expectedCode)
+
+  return (await readFile(list, 'utf8')).split('\n').filter(url => url !== '')
+}
+
+/**
+ * Packages that make a node (libp2p itself, its transports and services), sync documents or run
+ * helia: what a light command must not load.
+ */
+const NODE_PACKAGES = /\/node_modules\/(libp2p|helia|@helia\/[^/]+|@automerge\/automerge-repo|@automerge\/automerge|@libp2p\/(gossipsub|tcp|websockets|webrtc|noise|yamux|identify|circuit-relay-v2|mdns))\//
 
 const LOOPBACK_LISTEN = ['--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--no-mdns']
 
@@ -130,6 +158,18 @@ describe('docpeer command', () => {
     const second = await runCli(['daemon', '--data-dir', dir, ...LOOPBACK_LISTEN])
     expect(second.code).to.equal(1)
     expect(second.stderr).to.include('in use by another docpeer process')
+  })
+
+  it('answers id, --help and --version without loading libp2p, helia or automerge-repo', async () => {
+    for (const args of [['id', '--data-dir', dir], ['id', '--help'], ['--help'], ['--version'], ['daemon', '--help'], ['doc', '--help']]) {
+      const modules = await modulesLoadedBy(args, dir)
+      expect(modules.some(url => url.endsWith('/dist/src/cli/index.js')), args.join(' ')).to.equal(true)
+      expect(modules.filter(url => NODE_PACKAGES.test(url)), args.join(' ')).to.deep.equal([])
+    }
+
+    // the check sees them where they are loaded
+    const dial = await modulesLoadedBy(['dial', '/ip4/127.0.0.1/tcp/1', '--timeout', '2'], dir, 1)
+    expect(dial.filter(url => NODE_PACKAGES.test(url))).to.not.be.empty()
   })
 
   it('names the Node.js version it needs when it runs on an older one', () => {

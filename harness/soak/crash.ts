@@ -16,8 +16,8 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ChildPeer } from './child-peer.ts'
 import { loopbackPeer, prng, sleep, waitFor } from '../peers.ts'
+import { ChildPeer } from './child-peer.ts'
 
 export interface CrashOptions {
   rounds: number

@@ -5,9 +5,9 @@
  * random ids grows the server's heap without bound. The figure goes into the README's limits.
  */
 import { generateAutomergeUrl, parseAutomergeUrl } from '@automerge/automerge-repo'
-import { answerDialBack, encodeFrame, joinAs } from './fuzz-inputs.ts'
 import { settledHeap } from '../memory.ts'
 import { bareNode, crashCounter, loopbackPeer, quietRepoComplaints, sleep, waitFor } from '../peers.ts'
+import { answerDialBack, encodeFrame, joinAs } from './fuzz-inputs.ts'
 
 export interface DocFloodResult {
   requests: number

@@ -15,10 +15,10 @@
  */
 import { Uint8ArrayList } from 'uint8arraylist'
 import { SYNC_PROTOCOL } from '../../src/sync/constants.ts'
-import { FAST_KINDS, InputGenerator, answerDialBack, encodeFrame, firstFrame, joinMessage } from './fuzz-inputs.ts'
-import { capturingLogger } from './log-capture.ts'
 import { settledHeap } from '../memory.ts'
 import { bareNode, crashCounter, loopbackPeer, prng, quietRepoComplaints, sleep, waitFor } from '../peers.ts'
+import { FAST_KINDS, InputGenerator, answerDialBack, encodeFrame, firstFrame, joinMessage } from './fuzz-inputs.ts'
+import { capturingLogger } from './log-capture.ts'
 import type { FuzzInput } from './fuzz-inputs.ts'
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 

@@ -8,8 +8,8 @@
  * connected peer (after garbage collection, from before the peers connected to after they
  * converged).
  */
-import { ChildPeer } from './child-peer.ts'
 import { crashCounter, loopbackPeer, sleep, waitFor } from '../peers.ts'
+import { ChildPeer } from './child-peer.ts'
 import type { Docpeer } from '../../src/index.ts'
 import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
 

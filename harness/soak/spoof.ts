@@ -15,8 +15,8 @@
  */
 import { Repo } from '@automerge/automerge-repo'
 import { Libp2pNetworkAdapter } from '../../src/sync/index.ts'
-import { answerDialBack, encodeFrame, joinAs } from './fuzz-inputs.ts'
 import { bareNode, crashCounter, loopbackPeer, quietRepoComplaints, sleep, waitFor } from '../peers.ts'
+import { answerDialBack, encodeFrame, joinAs } from './fuzz-inputs.ts'
 import type { Message, PeerId as RepoPeerId } from '@automerge/automerge-repo'
 import type { Libp2p } from '@libp2p/interface'
 

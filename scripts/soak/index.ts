@@ -11,11 +11,11 @@
  * stderr. Exit code 0 when every scenario passed, 1 otherwise. Everything runs on 127.0.0.1.
  */
 import { parseArgs } from 'node:util'
+import { mib } from '../../harness/memory.ts'
 import { runChurn } from '../../harness/soak/churn.ts'
 import { runCrash } from '../../harness/soak/crash.ts'
 import { runDocFlood } from '../../harness/soak/doc-flood.ts'
 import { runFuzz } from '../../harness/soak/fuzz.ts'
-import { mib } from '../../harness/memory.ts'
 import { runManyPeers } from '../../harness/soak/many-peers.ts'
 import { runSpoof } from '../../harness/soak/spoof.ts'
 

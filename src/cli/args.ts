@@ -1,9 +1,9 @@
 /**
  * Command-line parsing shared by the commands: `parseArgs` from node:util in strict mode, with its
- * errors turned into usage errors (exit code 2).
+ * errors turned into usage errors (exit code 2). It imports nothing of libp2p, so that light commands
+ * (`docpeer id`) stay light; multiaddr options are checked by multiaddr-args.ts.
  */
 import { parseArgs } from 'node:util'
-import { parseMultiaddr } from '../node/multiaddr.ts'
 import { UsageError } from './io.ts'
 import type { ParseArgsConfig } from 'node:util'
 
@@ -26,25 +26,6 @@ export function parseCommandArgs (args: string[], options: Options, allowPositio
   } catch (err: any) {
     throw new UsageError(err.message)
   }
-}
-
-/**
- * Checks multiaddrs typed on the command line, naming the option they came from.
- */
-export function checkMultiaddrs (option: string, values: string[] | undefined): string[] | undefined {
-  if (values == null) {
-    return undefined
-  }
-
-  for (const value of values) {
-    try {
-      parseMultiaddr(value)
-    } catch (err: any) {
-      throw new UsageError(`--${option}: ${err.message}`)
-    }
-  }
-
-  return values
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * Defaults of the `docpeer` command. Library use (`createPeer`) has its own: port 0, no data
- * directory.
+ * Defaults and limits of the `docpeer` command. Library use (`createPeer`) has its own: port 0, no
+ * data directory.
  */
 
 /**
@@ -17,3 +17,24 @@ export const DEFAULT_WEBRTC_DIRECT_PORT = 4104
  * The data directory of the `docpeer` command when `--data-dir` is not given.
  */
 export const DEFAULT_DATA_DIR = './.docpeer'
+
+/**
+ * How long `docpeer dial` waits for the connection and the ping.
+ */
+export const DEFAULT_DIAL_TIMEOUT = 10_000
+
+/**
+ * How long `docpeer doc` waits for a peer or a document.
+ */
+export const DEFAULT_DOC_TIMEOUT = 30_000
+
+/**
+ * How long `docpeer block get` waits for a block.
+ */
+export const DEFAULT_GET_TIMEOUT = 30_000
+
+/**
+ * The largest block `block put` stores. kubo refuses bigger blocks the same way, and bitswap peers
+ * (2 MiB limit in the IPFS spec, 4 MiB messages in helia) may refuse to send or take them.
+ */
+export const MAX_BLOCK_BYTES = 1024 * 1024

@@ -2,22 +2,23 @@
  * The `docpeer` command. `main(argv)` runs one command and resolves to its exit code; `bin/docpeer.js`
  * calls it with the process's arguments. Tests call it directly or spawn the bin.
  */
-import { InvalidMultiaddrError } from '@libp2p/interface'
+import { BLOCK_HELP, DAEMON_HELP, DIAL_HELP, DOC_HELP, ID_HELP } from './help.ts'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './io.ts'
 import { processIO } from './process-io.ts'
 import { docpeerVersion } from './version.ts'
 import type { CliIO, Command } from './io.ts'
 
 /**
- * Every command, with the one line `docpeer --help` shows for it. A command's module is imported
- * only when it runs, so `docpeer daemon` does not load what `block` or `doc` need.
+ * Every command, with the one line `docpeer --help` shows for it and its own help. A command's
+ * module is imported only when it runs, so `docpeer daemon` does not load what `block` or `doc`
+ * need, and `docpeer <command> --help` loads none.
  */
-export const COMMANDS: Record<string, { load(): Promise<Command>, summary: string }> = {
-  block: { load: async () => (await import('./commands/block.ts')).blockCommand, summary: 'put a file as an IPFS block, get a block (from a peer over bitswap)' },
-  daemon: { load: async () => (await import('./commands/daemon.ts')).daemonCommand, summary: 'run a peer until stopped (npm start runs this)' },
-  dial: { load: async () => (await import('./commands/dial.ts')).dialCommand, summary: 'dial a peer by multiaddr, print its id and ping time' },
-  doc: { load: async () => (await import('./commands/doc.ts')).docCommand, summary: 'create, show, change and watch automerge documents' },
-  id: { load: async () => (await import('./commands/id.ts')).idCommand, summary: 'print the peer id of a data directory' }
+export const COMMANDS: Record<string, { load(): Promise<Command>, summary: string, help: string }> = {
+  block: { load: async () => (await import('./commands/block.ts')).blockCommand, summary: 'put a file as an IPFS block, get a block (from a peer over bitswap)', help: BLOCK_HELP },
+  daemon: { load: async () => (await import('./commands/daemon.ts')).daemonCommand, summary: 'run a peer until stopped (npm start runs this)', help: DAEMON_HELP },
+  dial: { load: async () => (await import('./commands/dial.ts')).dialCommand, summary: 'dial a peer by multiaddr, print its id and ping time', help: DIAL_HELP },
+  doc: { load: async () => (await import('./commands/doc.ts')).docCommand, summary: 'create, show, change and watch automerge documents', help: DOC_HELP },
+  id: { load: async () => (await import('./commands/id.ts')).idCommand, summary: 'print the peer id of a data directory', help: ID_HELP }
 }
 
 function usage (): string {
@@ -58,11 +59,18 @@ export async function main (argv: string[], io: CliIO = processIO()): Promise<nu
     return EXIT_USAGE
   }
 
+  if (args[0] === '--help' || args[0] === '-h') {
+    io.out(command.help)
+    return EXIT_OK
+  }
+
   try {
     const run = await command.load()
     return await run(args, io)
   } catch (err: any) {
-    if (err instanceof UsageError || err?.name === InvalidMultiaddrError.name) {
+    // by name, not instanceof @libp2p/interface's class: this module runs for every command, and
+    // `docpeer id`, `--help` and `--version` load nothing of libp2p
+    if (err instanceof UsageError || err?.name === 'InvalidMultiaddrError') {
       io.err(`docpeer ${name}: ${String(err.message).replace(/\.$/, '')}. Run docpeer ${name} --help for usage.`)
       return EXIT_USAGE
     }

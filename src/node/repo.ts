@@ -4,7 +4,7 @@
  * beside any other network adapters the caller adds, and keeps documents in the data directory.
  */
 import { Repo } from '@automerge/automerge-repo'
-import { automergeStorage } from '../storage/datastore.ts'
+import { automergeStorage } from '../storage/automerge-storage.ts'
 import { Libp2pNetworkAdapter } from '../sync/index.ts'
 import { UnionNetworkAdapter } from '../sync/union-adapter.ts'
 import type { Libp2pNetworkAdapterInit, Libp2pSyncComponents } from '../sync/index.ts'

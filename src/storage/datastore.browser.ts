@@ -1,11 +1,9 @@
 /**
  * Browser storage: the data directory becomes an IndexedDB database name prefix.
  */
-import { IndexedDBStorageAdapter } from '@automerge/automerge-repo-storage-indexeddb'
 import { IDBDatastore } from 'datastore-idb'
 import { DataDirError } from './errors.ts'
 import type { OpenedDatastore } from './datastore.ts'
-import type { StorageAdapterInterface } from '@automerge/automerge-repo'
 
 export type { OpenedDatastore }
 
@@ -28,11 +26,4 @@ export async function openDatastore (dataDir: string): Promise<OpenedDatastore> 
     location,
     close: async () => { await datastore.close() }
   }
-}
-
-/**
- * automerge-repo's document storage in IndexedDB, database `<dataDir>/automerge`.
- */
-export function automergeStorage (dataDir: string): StorageAdapterInterface {
-  return new IndexedDBStorageAdapter(dataPath(dataDir, 'automerge'))
 }

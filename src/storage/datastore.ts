@@ -1,14 +1,13 @@
 /**
  * Where a Node.js peer keeps its state: one data directory holding a LevelDB datastore (the peer's
- * key, peer store) and, beside it, what other parts of docpeer store. The browser build swaps this
- * file for `storage.browser.ts` (IndexedDB).
+ * key, peer store) and, beside it, what other parts of docpeer store (documents:
+ * automerge-storage.ts, blocks: helia/blockstore.ts). The browser build swaps this file for
+ * `datastore.browser.ts` (IndexedDB).
  */
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs'
 import { LevelDatastore } from 'datastore-level'
 import { DataDirError } from './errors.ts'
-import type { StorageAdapterInterface } from '@automerge/automerge-repo'
 import type { Datastore } from 'interface-datastore'
 
 export interface OpenedDatastore {
@@ -56,11 +55,4 @@ export async function openDatastore (dataDir: string): Promise<OpenedDatastore> 
     location,
     close: async () => { await datastore.close() }
   }
-}
-
-/**
- * automerge-repo's document storage: one file per document chunk in `<dataDir>/automerge`.
- */
-export function automergeStorage (dataDir: string): StorageAdapterInterface {
-  return new NodeFSStorageAdapter(dataPath(dataDir, 'automerge'))
 }

@@ -15,41 +15,12 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { parseMultiaddr } from '../../node/multiaddr.ts'
 import { createPeer } from '../../node/peer.ts'
 import { parseCommandArgs, parseSeconds } from '../args.ts'
-import { DEFAULT_DATA_DIR } from '../defaults.ts'
+import { DEFAULT_DATA_DIR, DEFAULT_GET_TIMEOUT, MAX_BLOCK_BYTES } from '../defaults.ts'
+import { BLOCK_HELP } from '../help.ts'
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../io.ts'
 import type { OpenedBlockstore } from '../../helia/blockstore.ts'
 import type { CliIO } from '../io.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
-
-const DEFAULT_GET_TIMEOUT = 30_000
-
-/**
- * The largest block `block put` stores. kubo refuses bigger blocks the same way, and bitswap peers
- * (2 MiB limit in the IPFS spec, 4 MiB messages in helia) may refuse to send or take them.
- */
-export const MAX_BLOCK_BYTES = 1024 * 1024
-
-export const BLOCK_HELP = `Usage: docpeer block put <file|-> [--data-dir DIR]
-       docpeer block get <cid> [--peer MA] [--timeout S] [--data-dir DIR]
-
-put   stores the bytes of <file> (- reads standard input) as one raw block (CIDv1, raw codec,
-      sha2-256) in the data directory's blockstore and prints its CID. At most ${MAX_BLOCK_BYTES / 1024 / 1024} MiB.
-get   writes the bytes of block <cid> to standard output. Without --peer it reads the data
-      directory's blockstore. With --peer it starts a short-lived peer (fresh identity, no listener),
-      dials MA and fetches the block over bitswap; with --data-dir too, it looks there first and
-      keeps the fetched block there.
-
-Both only open <data dir>/blocks, so they work while a daemon runs on the same data directory;
-a daemon started with --helia serves the blocks put there.
-
-Options:
-  --data-dir DIR   data directory (put, and get without --peer: default ${DEFAULT_DATA_DIR};
-                   get --peer: none, the block is kept in memory)
-  --peer MA        (get) fetch the block from the peer at this multiaddr
-  --timeout S      (get) give up after S seconds (default ${DEFAULT_GET_TIMEOUT / 1000})
-  -h, --help       show this help
-
-Exit codes: 0 done, 1 block not found, peer unreachable or unreadable file, 2 bad command line.`
 
 export async function blockCommand (args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {

@@ -3,38 +3,14 @@
  * (again when they change) and the peers that connect and disconnect, until SIGINT or SIGTERM.
  */
 import { createPeer } from '../../node/peer.ts'
-import { checkMultiaddrs, parseCommandArgs } from '../args.ts'
-import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WS_PORT, DEFAULT_WSS_PORT } from '../defaults.ts'
+import { parseCommandArgs } from '../args.ts'
+import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WSS_PORT, DEFAULT_WS_PORT } from '../defaults.ts'
+import { DAEMON_HELP } from '../help.ts'
 import { EXIT_OK, UsageError } from '../io.ts'
+import { checkMultiaddrs } from '../multiaddr-args.ts'
 import type { PeerRole } from '../../config/types.ts'
 import type { Docpeer } from '../../node/peer.ts'
 import type { CliIO } from '../io.ts'
-
-export const DAEMON_HELP = `Usage: docpeer daemon [options]
-
-Runs a peer until SIGINT or SIGTERM. Prints its peer id, then one dialable multiaddr per line (again
-whenever they change), and a line for every peer that connects or disconnects.
-
-Options:
-  --role daemon|server  daemon: TCP + WebSocket, mDNS LAN discovery (default)
-                        server: TCP + WebSocket (+ WSS with --tls-*), circuit relay v2 server
-  --listen MA           listen address, repeatable; replaces the default listeners
-                        (defaults: /ip4/0.0.0.0/tcp/${DEFAULT_TCP_PORT}, /ip4/0.0.0.0/tcp/${DEFAULT_WS_PORT}/ws,
-                        and /ip4/0.0.0.0/tcp/${DEFAULT_WSS_PORT}/tls/ws for a server with a certificate)
-  --host IP             host of the default listeners (default 0.0.0.0)
-  --announce MA         address to announce instead of the listen addresses, repeatable
-  --bootstrap MA        peer to dial at start and keep redialing, repeatable
-  --data-dir DIR        where the key and data live (default ${DEFAULT_DATA_DIR})
-  --tls-cert FILE       PEM certificate for the WSS listener (server role)
-  --tls-key FILE        PEM private key for the WSS listener (server role)
-  --no-mdns             turn LAN discovery off
-  --helia               run helia: serve and fetch IPFS blocks over bitswap (blocks in DIR/blocks)
-  --no-serve-docs       no automerge Repo: do not keep or share documents (by default the daemon
-                        keeps documents in DIR/automerge and syncs them with every peer that asks)
-  --automerge-ws PORT   also serve automerge's standard WebSocket sync on PORT (same Repo), so apps
-                        using automerge's WebSocket client adapter sync with this daemon's peers
-  --json                print JSON lines instead of text
-  -h, --help            show this help`
 
 const ROLES: readonly PeerRole[] = ['daemon', 'server']
 

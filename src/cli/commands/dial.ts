@@ -5,23 +5,10 @@
 import { parseMultiaddr } from '../../node/multiaddr.ts'
 import { createPeer } from '../../node/peer.ts'
 import { parseCommandArgs, parseSeconds } from '../args.ts'
+import { DEFAULT_DIAL_TIMEOUT } from '../defaults.ts'
+import { DIAL_HELP } from '../help.ts'
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../io.ts'
 import type { CliIO } from '../io.ts'
-
-const DEFAULT_DIAL_TIMEOUT = 10_000
-
-export const DIAL_HELP = `Usage: docpeer dial <multiaddr> [--timeout S] [--json]
-
-Starts a short-lived peer, dials <multiaddr>, prints the remote peer id, the connection's remote
-address and a ping round-trip time, then stops. It does not listen and uses a fresh identity, so it
-never collides with a daemon running on the same host.
-
-Options:
-  --timeout S   give up after S seconds (default ${DEFAULT_DIAL_TIMEOUT / 1000})
-  --json        print one JSON object
-  -h, --help    show this help
-
-Exit codes: 0 connected, 1 unreachable or timed out, 2 malformed multiaddr or options.`
 
 export async function dialCommand (args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {

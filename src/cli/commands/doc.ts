@@ -3,38 +3,14 @@
  * directory or in a running peer reached with `--peer`.
  */
 import { parseCommandArgs, parseSeconds } from '../args.ts'
-import { DEFAULT_DATA_DIR } from '../defaults.ts'
+import { DEFAULT_DATA_DIR, DEFAULT_DOC_TIMEOUT } from '../defaults.ts'
 import { applyDocChange, parseDocChanges } from '../doc-changes.ts'
 import { checkUrl, openDocSession, persist } from '../doc-session.ts'
+import { DOC_HELP } from '../help.ts'
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../io.ts'
 import type { DocSession } from '../doc-session.ts'
 import type { CliIO } from '../io.ts'
 import type { DocHandle } from '@automerge/automerge-repo'
-
-const DEFAULT_DOC_TIMEOUT = 30_000
-
-export const DOC_HELP = `Usage: docpeer doc <create|show|change|watch> [options]
-
-  docpeer doc create [path=value ...] [--content JSON]   create a document, print its URL
-  docpeer doc show <url>                                 print a document as JSON
-  docpeer doc change <url> <change> [<change> ...]       change a document
-  docpeer doc watch <url>                                print each new version until Ctrl-C
-
-Changes: path=value sets a field (path with dots or slashes: todos.0.done, /todos/0/done; the value
-is JSON when it parses as JSON, a string otherwise), or a JSON Patch operation / array with add,
-replace and remove ('{"op":"add","path":"/todos/-","value":{"title":"milk"}}').
-
-Where documents live:
-  --peer MA        work through the peer at MA (e.g. a running daemon): a short-lived peer syncs with
-                   it, fetching documents from it, and waits until it confirms changes before exiting
-  --data-dir DIR   the local data directory (default ${DEFAULT_DATA_DIR}); it must not be in use by a
-                   running daemon (use --peer with that daemon's address instead). With --peer, the
-                   short-lived peer keeps its copy here too.
-
-Options:
-  --timeout S      give up after S seconds (default ${DEFAULT_DOC_TIMEOUT / 1000})
-  --content JSON   initial content of a new document (create)
-  -h, --help       show this help`
 
 const SUBCOMMANDS = ['create', 'show', 'change', 'watch'] as const
 type Subcommand = typeof SUBCOMMANDS[number]

@@ -7,16 +7,9 @@ import { openDatastore } from '../../storage/datastore.ts'
 import { loadIdentity } from '../../storage/identity.ts'
 import { parseCommandArgs } from '../args.ts'
 import { DEFAULT_DATA_DIR } from '../defaults.ts'
+import { ID_HELP } from '../help.ts'
 import { EXIT_OK } from '../io.ts'
 import type { CliIO } from '../io.ts'
-
-export const ID_HELP = `Usage: docpeer id [--data-dir DIR]
-
-Prints the peer id stored in a data directory (creating the directory and a new key if there are none).
-
-Options:
-  --data-dir DIR   data directory (default ${DEFAULT_DATA_DIR})
-  -h, --help       show this help`
 
 export async function idCommand (args: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(args, {

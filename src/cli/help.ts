@@ -1,0 +1,98 @@
+/**
+ * The help text of every command, apart from the commands themselves: `docpeer <command> --help`
+ * prints it without loading the command's module (and so libp2p). Imports nothing but the CLI's
+ * defaults.
+ */
+import { DEFAULT_DATA_DIR, DEFAULT_DIAL_TIMEOUT, DEFAULT_DOC_TIMEOUT, DEFAULT_GET_TIMEOUT, DEFAULT_TCP_PORT, DEFAULT_WS_PORT, DEFAULT_WSS_PORT, MAX_BLOCK_BYTES } from './defaults.ts'
+
+export const BLOCK_HELP = `Usage: docpeer block put <file|-> [--data-dir DIR]
+       docpeer block get <cid> [--peer MA] [--timeout S] [--data-dir DIR]
+
+put   stores the bytes of <file> (- reads standard input) as one raw block (CIDv1, raw codec,
+      sha2-256) in the data directory's blockstore and prints its CID. At most ${MAX_BLOCK_BYTES / 1024 / 1024} MiB.
+get   writes the bytes of block <cid> to standard output. Without --peer it reads the data
+      directory's blockstore. With --peer it starts a short-lived peer (fresh identity, no listener),
+      dials MA and fetches the block over bitswap; with --data-dir too, it looks there first and
+      keeps the fetched block there.
+
+Both only open <data dir>/blocks, so they work while a daemon runs on the same data directory;
+a daemon started with --helia serves the blocks put there.
+
+Options:
+  --data-dir DIR   data directory (put, and get without --peer: default ${DEFAULT_DATA_DIR};
+                   get --peer: none, the block is kept in memory)
+  --peer MA        (get) fetch the block from the peer at this multiaddr
+  --timeout S      (get) give up after S seconds (default ${DEFAULT_GET_TIMEOUT / 1000})
+  -h, --help       show this help
+
+Exit codes: 0 done, 1 block not found, peer unreachable or unreadable file, 2 bad command line.`
+
+export const DAEMON_HELP = `Usage: docpeer daemon [options]
+
+Runs a peer until SIGINT or SIGTERM. Prints its peer id, then one dialable multiaddr per line (again
+whenever they change), and a line for every peer that connects or disconnects.
+
+Options:
+  --role daemon|server  daemon: TCP + WebSocket, mDNS LAN discovery (default)
+                        server: TCP + WebSocket (+ WSS with --tls-*), circuit relay v2 server
+  --listen MA           listen address, repeatable; replaces the default listeners
+                        (defaults: /ip4/0.0.0.0/tcp/${DEFAULT_TCP_PORT}, /ip4/0.0.0.0/tcp/${DEFAULT_WS_PORT}/ws,
+                        and /ip4/0.0.0.0/tcp/${DEFAULT_WSS_PORT}/tls/ws for a server with a certificate)
+  --host IP             host of the default listeners (default 0.0.0.0)
+  --announce MA         address to announce instead of the listen addresses, repeatable
+  --bootstrap MA        peer to dial at start and keep redialing, repeatable
+  --data-dir DIR        where the key and data live (default ${DEFAULT_DATA_DIR})
+  --tls-cert FILE       PEM certificate for the WSS listener (server role)
+  --tls-key FILE        PEM private key for the WSS listener (server role)
+  --no-mdns             turn LAN discovery off
+  --helia               run helia: serve and fetch IPFS blocks over bitswap (blocks in DIR/blocks)
+  --no-serve-docs       no automerge Repo: do not keep or share documents (by default the daemon
+                        keeps documents in DIR/automerge and syncs them with every peer that asks)
+  --automerge-ws PORT   also serve automerge's standard WebSocket sync on PORT (same Repo), so apps
+                        using automerge's WebSocket client adapter sync with this daemon's peers
+  --json                print JSON lines instead of text
+  -h, --help            show this help`
+
+export const DIAL_HELP = `Usage: docpeer dial <multiaddr> [--timeout S] [--json]
+
+Starts a short-lived peer, dials <multiaddr>, prints the remote peer id, the connection's remote
+address and a ping round-trip time, then stops. It does not listen and uses a fresh identity, so it
+never collides with a daemon running on the same host.
+
+Options:
+  --timeout S   give up after S seconds (default ${DEFAULT_DIAL_TIMEOUT / 1000})
+  --json        print one JSON object
+  -h, --help    show this help
+
+Exit codes: 0 connected, 1 unreachable or timed out, 2 malformed multiaddr or options.`
+
+export const DOC_HELP = `Usage: docpeer doc <create|show|change|watch> [options]
+
+  docpeer doc create [path=value ...] [--content JSON]   create a document, print its URL
+  docpeer doc show <url>                                 print a document as JSON
+  docpeer doc change <url> <change> [<change> ...]       change a document
+  docpeer doc watch <url>                                print each new version until Ctrl-C
+
+Changes: path=value sets a field (path with dots or slashes: todos.0.done, /todos/0/done; the value
+is JSON when it parses as JSON, a string otherwise), or a JSON Patch operation / array with add,
+replace and remove ('{"op":"add","path":"/todos/-","value":{"title":"milk"}}').
+
+Where documents live:
+  --peer MA        work through the peer at MA (e.g. a running daemon): a short-lived peer syncs with
+                   it, fetching documents from it, and waits until it confirms changes before exiting
+  --data-dir DIR   the local data directory (default ${DEFAULT_DATA_DIR}); it must not be in use by a
+                   running daemon (use --peer with that daemon's address instead). With --peer, the
+                   short-lived peer keeps its copy here too.
+
+Options:
+  --timeout S      give up after S seconds (default ${DEFAULT_DOC_TIMEOUT / 1000})
+  --content JSON   initial content of a new document (create)
+  -h, --help       show this help`
+
+export const ID_HELP = `Usage: docpeer id [--data-dir DIR]
+
+Prints the peer id stored in a data directory (creating the directory and a new key if there are none).
+
+Options:
+  --data-dir DIR   data directory (default ${DEFAULT_DATA_DIR})
+  -h, --help       show this help`

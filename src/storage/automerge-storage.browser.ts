@@ -1,0 +1,14 @@
+/**
+ * automerge-repo's document storage in the browser (the twin of automerge-storage.ts).
+ */
+import { IndexedDBStorageAdapter } from '@automerge/automerge-repo-storage-indexeddb'
+// the browser build swaps datastore.ts for its twin, as it swaps this file
+import { dataPath } from './datastore.ts'
+import type { StorageAdapterInterface } from '@automerge/automerge-repo'
+
+/**
+ * IndexedDB, database `<dataDir>/automerge`.
+ */
+export function automergeStorage (dataDir: string): StorageAdapterInterface {
+  return new IndexedDBStorageAdapter(dataPath(dataDir, 'automerge'))
+}
