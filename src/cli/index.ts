@@ -14,10 +14,14 @@ import type { CliIO, Command } from './io.ts'
  */
 export const COMMANDS: Record<string, { load(): Promise<Command>, summary: string }> = {
   block: { load: async () => (await import('./commands/block.ts')).blockCommand, summary: 'put a file as an IPFS block, get a block (from a peer over bitswap)' },
+  connect: { load: async () => (await import('./commands/peers.ts')).connectCommand, summary: 'make the running daemon dial a peer (multiaddr or peer id)' },
   daemon: { load: async () => (await import('./commands/daemon.ts')).daemonCommand, summary: 'run a peer until stopped (npm start runs this)' },
   dial: { load: async () => (await import('./commands/dial.ts')).dialCommand, summary: 'dial a peer by multiaddr, print its id and ping time' },
+  disconnect: { load: async () => (await import('./commands/peers.ts')).disconnectCommand, summary: 'make the running daemon close its connections to a peer' },
   doc: { load: async () => (await import('./commands/doc.ts')).docCommand, summary: 'create, show, change and watch automerge documents' },
-  id: { load: async () => (await import('./commands/id.ts')).idCommand, summary: 'print the peer id of a data directory' }
+  id: { load: async () => (await import('./commands/id.ts')).idCommand, summary: 'print the peer id of a data directory' },
+  peers: { load: async () => (await import('./commands/peers.ts')).peersCommand, summary: 'list the running daemon\'s connections (-v for details)' },
+  status: { load: async () => (await import('./commands/status.ts')).statusCommand, summary: 'what the running daemon does: addresses, connections, sync peers, documents' }
 }
 
 function usage (): string {

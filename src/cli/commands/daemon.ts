@@ -4,6 +4,7 @@
  */
 import { createPeer } from '../../node/peer.ts'
 import { checkMultiaddrs, parseCommandArgs } from '../args.ts'
+import { parseMetricsAddress, prepareDaemonExtras } from '../daemon-extras.ts'
 import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WS_PORT, DEFAULT_WSS_PORT } from '../defaults.ts'
 import { EXIT_OK, UsageError } from '../io.ts'
 import type { PeerRole } from '../../config/types.ts'
@@ -33,6 +34,11 @@ Options:
                         keeps documents in DIR/automerge and syncs them with every peer that asks)
   --automerge-ws PORT   also serve automerge's standard WebSocket sync on PORT (same Repo), so apps
                         using automerge's WebSocket client adapter sync with this daemon's peers
+  --metrics [HOST:]PORT serve Prometheus metrics at http://HOST:PORT/metrics (default off; HOST
+                        defaults to 127.0.0.1: give another host only where scrapers must reach it)
+  --no-control          no control socket (by default the daemon answers docpeer status, peers,
+                        connect, disconnect, id and doc commands on DIR/control/docpeer.sock,
+                        owner-only)
   --json                print JSON lines instead of text
   -h, --help            show this help`
 
@@ -52,6 +58,8 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     helia: { type: 'boolean' },
     'serve-docs': { type: 'boolean' },
     'automerge-ws': { type: 'string' },
+    metrics: { type: 'string' },
+    control: { type: 'boolean' },
     json: { type: 'boolean' }
   })
 
@@ -85,13 +93,17 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     throw new UsageError('--automerge-ws needs the Repo: drop --no-serve-docs')
   }
 
+  const metrics = values.metrics == null ? undefined : parseMetricsAddress(values.metrics as string)
+
   // the bridge listens before the peer starts, so a taken port fails before anything else runs
   const bridge = bridgePort == null
     ? undefined
     // imported only when asked for: it loads the ws server and automerge's WebSocket adapter
     : await (await import('../../bridge/index.ts')).automergeWebSocketBridge({ port: bridgePort, host: values.host as string | undefined })
 
+  const extras = await prepareDaemonExtras({ control: values.control !== false, metrics })
   const peer = await createPeer({
+    libp2p: extras.libp2p,
     repo: serveDocs ? { network: bridge == null ? [] : [bridge.adapter] } : false,
     role,
     dataDir: String(values['data-dir'] ?? DEFAULT_DATA_DIR),
@@ -103,6 +115,11 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     mdns: values.mdns as boolean | undefined,
     helia: values.helia === true,
     tls: tlsCert != null && tlsKey != null ? { cert: tlsCert, key: tlsKey } : undefined
+  }).catch(async err => { await extras.close(); throw err })
+  const attached = await extras.attach(peer).catch(async err => {
+    await extras.close()
+    await peer.stop()
+    throw err
   })
 
   const report = reporter(io, json)
@@ -111,6 +128,8 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
   if (bridge != null) {
     report.bridge(bridge.url)
   }
+
+  report.extras(attached)
 
   const onAddresses = (): void => { report.addresses(peer) }
   const onOpen = (evt: CustomEvent<any>): void => { report.connection('connect', evt.detail.remotePeer.toString(), evt.detail.remoteAddr.toString()) }
@@ -133,6 +152,7 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
   peer.libp2p.removeEventListener('connection:close', onClose)
 
   report.stopping()
+  await extras.close()
   await peer.stop()
   await bridge?.close()
   return EXIT_OK
@@ -157,6 +177,7 @@ interface Reporter {
   addresses(peer: Docpeer): void
   connection(event: 'connect' | 'disconnect', peerId: string, remoteAddr: string): void
   bridge(url: string): void
+  extras(where: { controlSocket?: string, metricsUrl?: string }): void
   stopping(): void
 }
 
@@ -216,6 +237,16 @@ function reporter (io: CliIO, json: boolean): Reporter {
       }
 
       io.out(`automerge WebSocket sync on ${url}`)
+    },
+    extras ({ controlSocket, metricsUrl }) {
+      if (json) {
+        if (controlSocket != null) { io.out(JSON.stringify({ event: 'control', socket: controlSocket })) }
+        if (metricsUrl != null) { io.out(JSON.stringify({ event: 'metrics', url: metricsUrl })) }
+        return
+      }
+
+      if (controlSocket != null) { io.out(`control socket ${controlSocket}`) }
+      if (metricsUrl != null) { io.out(`metrics on ${metricsUrl}`) }
     },
     stopping () {
       if (json) {

@@ -27,9 +27,9 @@ replace and remove ('{"op":"add","path":"/todos/-","value":{"title":"milk"}}').
 Where documents live:
   --peer MA        work through the peer at MA (e.g. a running daemon): a short-lived peer syncs with
                    it, fetching documents from it, and waits until it confirms changes before exiting
-  --data-dir DIR   the local data directory (default ${DEFAULT_DATA_DIR}); it must not be in use by a
-                   running daemon (use --peer with that daemon's address instead). With --peer, the
-                   short-lived peer keeps its copy here too.
+  --data-dir DIR   the local data directory (default ${DEFAULT_DATA_DIR}). When a daemon runs on it,
+                   the command goes through that daemon (found by its control socket). With --peer,
+                   the short-lived peer keeps its copy here too.
 
 Options:
   --timeout S      give up after S seconds (default ${DEFAULT_DOC_TIMEOUT / 1000})

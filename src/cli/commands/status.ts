@@ -1,0 +1,51 @@
+/**
+ * `docpeer status`: what the daemon running on a data directory is doing, asked over its control
+ * socket.
+ */
+import { status } from '../../control/client.ts'
+import { DATA_DIR_HELP, formatAge, runControlCommand } from '../control-command.ts'
+import type { StatusInfo } from '../../control/protocol.ts'
+import type { CliIO } from '../io.ts'
+
+export const STATUS_HELP = `Usage: docpeer status [--data-dir DIR] [--json]
+
+Asks the daemon running on DIR (over DIR/control/docpeer.sock) for its peer id, reachability,
+listen and announced addresses, relay reservations, connections (transport, direct or relayed,
+round trip time, age), sync peers and documents. Exits 1 when no daemon runs there.
+
+Options:
+${DATA_DIR_HELP}`
+
+function statusLines (info: StatusInfo): string[] {
+  const lines = [
+    `peer id       ${info.peerId}`,
+    `role          ${info.role}`,
+    `reachability  ${info.reachability}`,
+    `uptime        ${formatAge(info.uptimeMs)}`,
+    'listening on  ' + (info.listen.length === 0 ? 'nothing' : info.listen.join('\n              ')),
+    'announced     ' + (info.announced.length === 0 ? 'nothing' : info.announced.join('\n              ')),
+    `reservations  ${info.reservations.held.length} held on relays${info.reservations.held.map(r => `\n              ${r.multiaddr ?? r.peerId}`).join('')}, ${info.reservations.served.length} served`,
+    `sync peers    ${info.syncPeers.length}${info.syncPeers.map(peer => `\n              ${peer}`).join('')}`,
+    `documents     ${info.documents.stored} stored, ${info.documents.loaded} loaded`,
+    `helia         ${info.helia ? 'on' : 'off'}`,
+    `connections   ${info.connections.length}`
+  ]
+
+  for (const connection of info.connections) {
+    const rtt = connection.rttMs == null ? '' : `, rtt ${connection.rttMs} ms`
+    lines.push(`  ${connection.peerId} ${connection.transport} ${connection.direct ? 'direct' : 'relayed'}${connection.limited ? ' (limited)' : ''} ${connection.direction}${rtt}, ${formatAge(connection.ageMs)}${connection.syncing ? ', syncing' : ''}`)
+  }
+
+  return lines
+}
+
+export async function statusCommand (args: string[], io: CliIO): Promise<number> {
+  return runControlCommand(args, io, {
+    name: 'status',
+    help: STATUS_HELP,
+    run: async (dataDir, _parsed, io) => {
+      const info = await status(dataDir, { signal: io.signal })
+      return { json: info, text: statusLines(info) }
+    }
+  })
+}
