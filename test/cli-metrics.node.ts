@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'aegir/chai'
 import { METRIC_NAMES } from '../src/metrics/registry.ts'
+import { createPeer } from '../src/node/peer.ts'
+import { SYNC_PROTOCOL } from '../src/sync/index.ts'
 import { runCli, startCli } from './fixtures/cli.ts'
+import { rawStream } from './fixtures/sync-raw-peer.ts'
 import type { RunningDaemon } from './fixtures/cli.ts'
 
 const LOOPBACK_LISTEN = ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns']
@@ -82,6 +85,36 @@ describe('docpeer daemon --metrics', function () {
 
     expect((await fetch(url.replace('/metrics', '/other'))).status).to.equal(404)
     expect(await a.stop('SIGINT')).to.equal(0)
+  })
+
+  it('counts failed sync handshakes by reason', async () => {
+    const a = startCli(['daemon', '--data-dir', await tempDir(), ...LOOPBACK_LISTEN, '--metrics', '0'])
+    running.push(a)
+    const addr = await a.waitFor(TCP_ADDR)
+    const url = (await a.waitFor(/^metrics on /)).replace('metrics on ', '').trim()
+    const failures = async (): Promise<number> => sample(await (await fetch(url)).text(), METRIC_NAMES.handshakeFailures, 'reason="InvalidMessageError"')
+    expect(await failures()).to.equal(0)
+
+    // a peer that opens a sync stream and sends something other than a join
+    const mallory = await createPeer({ listen: [], mdns: false, repo: false, dialDiscovered: false })
+
+    try {
+      const connection = await mallory.dial(addr)
+      const raw = rawStream(await connection.newStream(SYNC_PROTOCOL))
+      await raw.send({ type: 'hello', senderId: 'mallory' })
+      await raw.ended
+
+      let counted = await failures()
+
+      for (let i = 0; i < 50 && counted === 0; i++) {
+        await new Promise(resolve => setTimeout(resolve, 100))
+        counted = await failures()
+      }
+
+      expect(counted).to.equal(1)
+    } finally {
+      await mallory.stop()
+    }
   })
 
   it('refuses a malformed --metrics and a taken port before the peer starts', async () => {

@@ -1,8 +1,9 @@
 /**
  * docpeer's own Prometheus metrics, beside libp2p's (`@libp2p/prometheus-metrics`, registered in
- * the same registry). They are read from a running node from the outside: the sync adapter's public
- * events (`peer-candidate`, `peer-disconnected`, `message`), a wrapper around its `send`, the Repo's
- * handles, the data directory and libp2p's addresses. `src/sync` knows nothing of Prometheus.
+ * the same registry). They are read from a running node from the outside: the sync adapter's events
+ * (`peer-candidate`, `peer-disconnected`, `message`, and `handshake-failed`, which the Repo ignores),
+ * a wrapper around its `send`, the Repo's handles, the data directory and libp2p's addresses.
+ * `src/sync` knows nothing of Prometheus.
  */
 import { Counter, Gauge } from 'prom-client'
 import { storedDocumentIds } from '../control/status.ts'
@@ -87,10 +88,9 @@ export function observePeer (registry: Registry, peer: Docpeer): () => void {
     registers
   })
 
-  // registered so it is scraped at 0: see the report of this change for what counts here
   const handshakeFailures = new Counter({
     name: METRIC_NAMES.handshakeFailures,
-    help: 'sync handshakes that failed, by error name',
+    help: 'sync handshakes that failed (ours or the remote\'s half), by error name: TimeoutError, InvalidMessageError, PeerIdMismatchError, HandshakeRejectedError, ...',
     labelNames: ['reason'],
     registers
   })
@@ -139,7 +139,7 @@ export function observePeer (registry: Registry, peer: Docpeer): () => void {
   adapter.on('message', onMessage)
   adapter.on('peer-candidate', onUp)
   adapter.on('peer-disconnected', onDown)
-  // emitted by adapters that report failed handshakes; typed loosely on purpose (see above)
+  // not one of automerge-repo's NetworkAdapterEvents, so not in the adapter's event types
   ;(adapter as any).on('handshake-failed', onHandshakeFailure)
 
   // the Repo calls send() through the property on every message, so a wrapper sees them all
