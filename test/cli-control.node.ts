@@ -139,6 +139,20 @@ describe('docpeer control API (status, peers, connect, disconnect)', function ()
     const notConnected = await json(['disconnect', '12D3KooWNbZikvKX8tarExBSpUePHJbnuKRgCLfkGCSa3WDdaaQ6', '--data-dir', a.dir])
     expect(notConnected.code).to.equal(1)
     expect(notConnected.body.error.name).to.equal('NotConnectedError')
+
+    // a daemon without documents says so to doc commands instead of failing on the locked datastore
+    const noDocs = await daemon(undefined, '--no-serve-docs')
+    const created = await runCli(['doc', 'create', 'a=1', '--data-dir', noDocs.dir])
+    expect(created.code).to.equal(1)
+    expect(created.stderr).to.include('does not keep documents')
+
+    // --no-control: no socket, so the CLI finds no daemon there
+    const dir = await tempDir()
+    const quiet = startCli(['daemon', '--data-dir', dir, ...LOOPBACK_LISTEN, '--no-control'])
+    running.push(quiet)
+    await quiet.waitFor(TCP_ADDR)
+    expect(quiet.output()).to.not.include('control socket')
+    expect((await json(['status', '--data-dir', dir])).body.error.name).to.equal('DaemonNotRunningError')
   })
 
   it('keeps the socket owner-only, survives a stale socket, removes it on stop and exits 0 with clients connected', async () => {

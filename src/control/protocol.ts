@@ -113,8 +113,9 @@ export interface StatusInfo {
   role: string
   dataDir?: string
   /**
-   * public: an address verified reachable from outside; private: none verified (libp2p learns
-   * this from AutoNAT; unknown when nothing was tested)
+   * What libp2p's address manager knows: public when an announced address, or an observed one
+   * that AutoNAT verified, is there; private when there are observed addresses but none verified;
+   * unknown when it has only its transports' listen addresses.
    */
   reachability: 'public' | 'private' | 'unknown'
   listen: string[]

@@ -59,7 +59,7 @@ export async function peersCommand (args: string[], io: CliIO): Promise<number> 
       const verbose = values.verbose === true
       const connections = await peers(dataDir, verbose, { signal: io.signal })
       const text = connections.map(c => {
-        const address = `${c.remoteAddr.includes('/p2p/') && !c.remoteAddr.includes('/p2p-circuit') ? c.remoteAddr : `${c.remoteAddr}/p2p/${c.peerId}`}`
+        const address = c.remoteAddr.endsWith(`/p2p/${c.peerId}`) ? c.remoteAddr : `${c.remoteAddr}/p2p/${c.peerId}`
 
         if (!verbose) {
           return address
