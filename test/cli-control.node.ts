@@ -112,6 +112,37 @@ describe('docpeer control API (status, peers, connect, disconnect)', function ()
     expect(id.stdout.trim()).to.equal(a.peerId)
   })
 
+  it('reports relay reservations held and served, and a relayed (limited) connection', async () => {
+    const relay = await daemon(undefined, '--role', 'server')
+    const behind = await daemon(undefined, '--listen', '/p2p-circuit')
+    const dialer = await daemon()
+    expect((await json(['connect', relay.addr, '--data-dir', behind.dir])).code).to.equal(0)
+
+    // the reservation is taken once identify tells `behind` that the relay is one
+    let status = (await json(['status', '--data-dir', behind.dir])).body
+
+    for (let i = 0; i < 100 && status.reservations.held.length === 0; i++) {
+      await new Promise(resolve => setTimeout(resolve, 200))
+      status = (await json(['status', '--data-dir', behind.dir])).body
+    }
+
+    const circuit = `${relay.addr}/p2p-circuit/p2p/${behind.peerId}`
+    expect(status.reservations.held).to.deep.equal([{ peerId: relay.peerId, multiaddr: circuit }])
+    expect(status.announced).to.include(circuit)
+    expect(status.listen).to.include('/p2p-circuit')
+
+    const served = (await json(['status', '--data-dir', relay.dir])).body.reservations.served
+    expect(served.map((reservation: any) => reservation.peerId)).to.deep.equal([behind.peerId])
+    expect(served[0].expires).to.be.a('string')
+
+    const relayed = await json(['connect', circuit, '--data-dir', dialer.dir])
+    expect(relayed.code, JSON.stringify(relayed.body)).to.equal(0)
+    expect(relayed.body).to.include({ peerId: behind.peerId, transport: 'circuit-relay', direct: false })
+
+    const connections = (await json(['peers', '--data-dir', dialer.dir])).body
+    expect(connections.find((c: any) => c.peerId === behind.peerId)).to.include({ transport: 'circuit-relay', direct: false, limited: true, syncing: false })
+  })
+
   it('answers errors as JSON with exit 1 (failed) or 2 (command line)', async () => {
     const empty = await tempDir()
     const none = await json(['status', '--data-dir', empty])

@@ -24,7 +24,7 @@ function statusLines (info: StatusInfo): string[] {
     `uptime        ${formatAge(info.uptimeMs)}`,
     'listening on  ' + (info.listen.length === 0 ? 'nothing' : info.listen.join('\n              ')),
     'announced     ' + (info.announced.length === 0 ? 'nothing' : info.announced.join('\n              ')),
-    `reservations  ${info.reservations.held.length} held on relays${info.reservations.held.map(r => `\n              ${r.multiaddr ?? r.peerId}`).join('')}, ${info.reservations.served.length} served`,
+    `reservations  ${info.reservations.held.length} held on relays, ${info.reservations.served.length} served${info.reservations.held.map(r => `\n              held ${r.multiaddr ?? r.peerId}`).join('')}${info.reservations.served.map(r => `\n              served ${r.peerId}`).join('')}`,
     `sync peers    ${info.syncPeers.length}${info.syncPeers.map(peer => `\n              ${peer}`).join('')}`,
     `documents     ${info.documents.stored} stored, ${info.documents.loaded} loaded`,
     `helia         ${info.helia ? 'on' : 'off'}`,
