@@ -12,7 +12,15 @@ import type { Socket } from 'node:net'
 
 export interface RequestOptions {
   signal?: AbortSignal
+  /**
+   * Give up when the daemon has not answered in this time.
+   *
+   * @default 30_000
+   */
+  timeoutMs?: number
 }
+
+const DEFAULT_REQUEST_TIMEOUT = 30_000
 
 export interface ControlClient {
   readonly path: string
@@ -102,20 +110,30 @@ function controlClient (path: string, socket: Socket): ControlClient {
 
       options.signal?.throwIfAborted()
       const id = nextId++
+      const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT
 
       return new Promise<T>((resolve, reject) => {
-        const onAbort = (): void => {
+        const finish = (): void => {
+          clearTimeout(timer)
+          options.signal?.removeEventListener('abort', onAbort)
           pending.delete(id)
+        }
+        const onAbort = (): void => {
+          finish()
           reject(options.signal?.reason)
         }
+        const timer = setTimeout(() => {
+          finish()
+          reject(new ControlSocketError(`The daemon did not answer "${method}" within ${timeoutMs / 1000} s`))
+        }, timeoutMs)
 
         pending.set(id, {
           resolve: value => {
-            options.signal?.removeEventListener('abort', onAbort)
+            finish()
             resolve(value as T)
           },
           reject: err => {
-            options.signal?.removeEventListener('abort', onAbort)
+            finish()
             reject(err)
           }
         })

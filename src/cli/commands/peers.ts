@@ -91,7 +91,8 @@ export async function connectCommand (args: string[], io: CliIO): Promise<number
         checkPeerId(target)
       }
 
-      const result = await connect(dataDir, { target, timeoutMs }, { signal: AbortSignal.any([io.signal, AbortSignal.timeout(timeoutMs + 2_000)]) })
+      // the daemon gives up after timeoutMs; the request waits a little longer for its answer
+      const result = await connect(dataDir, { target, timeoutMs }, { signal: io.signal, timeoutMs: timeoutMs + 2_000 })
       return {
         json: result,
         text: [`connected ${result.peerId} ${result.remoteAddr} (${result.transport}, ${result.direct ? 'direct' : 'relayed'})`]
