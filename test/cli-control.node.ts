@@ -113,7 +113,7 @@ describe('docpeer control API (status, peers, connect, disconnect)', function ()
   })
 
   it('reports relay reservations held and served, and a relayed (limited) connection', async () => {
-    const relay = await daemon(undefined, '--role', 'server')
+    const relay = await daemon(undefined, '--role', 'server', '--metrics', '0')
     const behind = await daemon(undefined, '--listen', '/p2p-circuit')
     const dialer = await daemon()
     expect((await json(['connect', relay.addr, '--data-dir', behind.dir])).code).to.equal(0)
@@ -134,6 +134,8 @@ describe('docpeer control API (status, peers, connect, disconnect)', function ()
     const served = (await json(['status', '--data-dir', relay.dir])).body.reservations.served
     expect(served.map((reservation: any) => reservation.peerId)).to.deep.equal([behind.peerId])
     expect(served[0].expires).to.be.a('string')
+    const metricsUrl = (await relay.daemon.waitFor(/^metrics on /)).replace('metrics on ', '').trim()
+    expect(await (await fetch(metricsUrl)).text()).to.include('docpeer_relay_reservations{side="served"} 1')
 
     const relayed = await json(['connect', circuit, '--data-dir', dialer.dir])
     expect(relayed.code, JSON.stringify(relayed.body)).to.equal(0)
