@@ -16,8 +16,8 @@ import type { Server } from 'node:net'
 const NOBODY = 65534
 const log = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false, newScope: () => log }) as unknown as Logger
 
-async function listen (path: string, onConnection: Parameters<typeof createServer>[0] = () => {}): Promise<Server> {
-  const server = createServer(onConnection)
+async function listen (path: string): Promise<Server> {
+  const server = createServer(() => {})
   await new Promise<void>(resolve => server.listen(path, resolve))
   return server
 }
@@ -66,7 +66,7 @@ describe('control socket', () => {
     // accepts connections, never writes
     servers.push(await listen(controlSocketPath(dir)))
 
-    const err = await controlRequest(dir, 'status', {}, { timeoutMs: 300 }).catch(err => err)
+    const err: any = await controlRequest(dir, 'status', {}, { timeoutMs: 300 }).catch(err => err)
     expect(err).to.have.property('name', 'ControlSocketError')
     expect(err.message).to.include('did not answer "status"')
   })
