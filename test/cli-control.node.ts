@@ -3,7 +3,7 @@
  * status`, `peers`, `connect`, `disconnect`, `id`, and `doc` commands on a data directory a daemon
  * holds. Real daemons spawned from bin/docpeer.js on loopback; needs `npm run build`.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -244,5 +244,31 @@ describe('docpeer control API (status, peers, connect, disconnect)', function ()
     const local = await runCli(['doc', 'show', url, '--data-dir', a.dir])
     expect(local.code, local.stderr).to.equal(0)
     expect(JSON.parse(local.stdout)).to.deep.equal({ title: 'groceries', n: 2 })
+  })
+
+  it('gets a block through a daemon with helia, which fetches it from its peers and keeps it', async () => {
+    const a = await daemon(undefined, '--helia')
+    const b = await daemon(undefined, '--helia')
+    const file = join(b.dir, 'hello.txt')
+    await writeFile(file, 'hello through the daemon')
+    const put = await runCli(['block', 'put', file, '--data-dir', b.dir])
+    expect(put.code, put.stderr).to.equal(0)
+    const cid = put.stdout.trim()
+
+    expect((await json(['connect', b.addr, '--data-dir', a.dir])).code).to.equal(0)
+    const got = await runCli(['block', 'get', cid, '--data-dir', a.dir])
+    expect(got.code, got.stderr).to.equal(0)
+    expect(got.stdout).to.equal('hello through the daemon')
+
+    // daemon a kept it: its directory alone has it once a stops
+    expect(await a.daemon.stop('SIGINT')).to.equal(0)
+    const local = await runCli(['block', 'get', cid, '--data-dir', a.dir])
+    expect(local.code, local.stderr).to.equal(0)
+    expect(local.stdout).to.equal('hello through the daemon')
+
+    const plain = await daemon()
+    const none = await runCli(['block', 'get', cid, '--data-dir', plain.dir])
+    expect(none.code).to.equal(1)
+    expect(none.stderr).to.include('runs without helia')
   })
 })

@@ -7,7 +7,7 @@ import { createConnection } from 'node:net'
 import { ControlRequestError, ControlSocketError, DaemonNotRunningError } from './errors.ts'
 import { onLines, writeLine } from './lines.ts'
 import { checkedSocketPath } from './socket-file.ts'
-import type { ConnectParams, ConnectResult, ConnectionInfo, ControlResponse, DisconnectResult, IdResult, StatusInfo, SyncAddressResult } from './protocol.ts'
+import type { BlockGetResult, ConnectParams, ConnectResult, ConnectionInfo, ControlResponse, DisconnectResult, IdResult, StatusInfo, SyncAddressResult } from './protocol.ts'
 import type { Socket } from 'node:net'
 
 export interface RequestOptions {
@@ -217,4 +217,23 @@ export async function runningDaemonId (dataDir: string, options?: RequestOptions
  */
 export async function daemonSyncAddresses (dataDir: string, options?: RequestOptions): Promise<string[] | undefined> {
   return (await requestIfRunning<SyncAddressResult>(dataDir, 'sync-address', options))?.multiaddrs
+}
+
+/**
+ * Asks the daemon on `dataDir` for a block, which it fetches over bitswap when it does not have
+ * it. Undefined when no daemon runs there; rejects with `NoHeliaError` when it runs without helia.
+ */
+export async function daemonBlock (dataDir: string, cid: string, timeoutMs: number, options?: RequestOptions): Promise<Uint8Array | undefined> {
+  const client = await connectControl(dataDir)
+
+  if (client == null) {
+    return undefined
+  }
+
+  try {
+    const result = await client.request<BlockGetResult>('block-get', { cid, timeoutMs }, { ...options, timeoutMs: timeoutMs + 2_000 })
+    return Buffer.from(result.bytes, 'base64')
+  } finally {
+    client.close()
+  }
 }

@@ -76,3 +76,15 @@ export class NoDocumentsError extends Error {
     this.name = 'NoDocumentsError'
   }
 }
+
+/**
+ * The daemon runs without helia (no `--helia`), so it cannot fetch blocks.
+ */
+export class NoHeliaError extends Error {
+  static name = 'NoHeliaError'
+
+  constructor (message = 'The daemon runs without helia (start it with --helia to fetch blocks)') {
+    super(message)
+    this.name = 'NoHeliaError'
+  }
+}

@@ -4,16 +4,18 @@
  */
 import { InvalidParametersError } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { CID } from 'multiformats/cid'
 import { parseMultiaddr } from '../node/multiaddr.ts'
-import { InvalidControlRequestError, NoDocumentsError, NotConnectedError } from './errors.ts'
+import { InvalidControlRequestError, NoDocumentsError, NoHeliaError, NotConnectedError } from './errors.ts'
 import { connectionInfo, connectionsOf, statusOf, transportOf } from './status.ts'
-import type { ConnectResult, DisconnectResult, IdResult, SyncAddressResult } from './protocol.ts'
+import type { BlockGetResult, ConnectResult, DisconnectResult, IdResult, SyncAddressResult } from './protocol.ts'
 import type { ControlMethod } from './server.ts'
 import type { StatusContext } from './status.ts'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 const DEFAULT_CONNECT_TIMEOUT = 10_000
+const DEFAULT_BLOCK_TIMEOUT = 30_000
 
 function stringParam (params: Record<string, unknown>, name: string): string {
   const value = params[name]
@@ -98,6 +100,30 @@ export function controlMethods (context: StatusContext): Record<string, ControlM
 
       await libp2p.hangUp(peerId)
       return { peerId: peerId.toString(), closed }
+    },
+    'block-get': async (params): Promise<BlockGetResult> => {
+      if (peer.helia == null) {
+        throw new NoHeliaError()
+      }
+
+      let cid: CID
+
+      try {
+        cid = CID.parse(stringParam(params, 'cid'))
+      } catch (err: any) {
+        throw new InvalidParametersError(`"${String(params.cid)}" is not a CID: ${err.message}`)
+      }
+
+      const timeout = typeof params.timeoutMs === 'number' && params.timeoutMs > 0 ? params.timeoutMs : DEFAULT_BLOCK_TIMEOUT
+      const chunks: Uint8Array[] = []
+
+      // helia's blockstore: the local one first, then bitswap from the daemon's connections; a
+      // fetched block is kept in the daemon's blockstore
+      for await (const chunk of peer.helia.blockstore.get(cid, { signal: AbortSignal.timeout(timeout) })) {
+        chunks.push(chunk)
+      }
+
+      return { cid: cid.toString(), bytes: Buffer.concat(chunks).toString('base64') }
     },
     'sync-address': async (): Promise<SyncAddressResult> => {
       if (peer.repo == null) {

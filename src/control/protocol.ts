@@ -22,9 +22,9 @@ export const CONTROL_DIR = 'control'
 export const CONTROL_SOCKET = 'docpeer.sock'
 
 /**
- * Longest request or response line accepted, in bytes.
+ * Longest request or response line accepted, in bytes: a block of up to 1 MiB in base64 fits.
  */
-export const MAX_CONTROL_LINE = 1024 * 1024
+export const MAX_CONTROL_LINE = 4 * 1024 * 1024
 
 export function controlDirPath (dataDir: string): string {
   return join(resolve(dataDir), CONTROL_DIR)
@@ -193,4 +193,17 @@ export interface SyncAddressResult {
    * Addresses of the daemon a local process can dial to sync with its Repo, loopback first.
    */
   multiaddrs: string[]
+}
+
+export interface BlockGetParams {
+  cid: string
+  timeoutMs?: number
+}
+
+export interface BlockGetResult {
+  cid: string
+  /**
+   * the block's bytes, base64
+   */
+  bytes: string
 }

@@ -15,6 +15,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { parseMultiaddr } from '../../node/multiaddr.ts'
 import { createPeer } from '../../node/peer.ts'
 import { parseCommandArgs, parseSeconds } from '../args.ts'
+import { getThroughDaemon } from '../block-through-daemon.ts'
 import { DEFAULT_DATA_DIR } from '../defaults.ts'
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../io.ts'
 import type { OpenedBlockstore } from '../../helia/blockstore.ts'
@@ -35,7 +36,8 @@ export const BLOCK_HELP = `Usage: docpeer block put <file|-> [--data-dir DIR]
 put   stores the bytes of <file> (- reads standard input) as one raw block (CIDv1, raw codec,
       sha2-256) in the data directory's blockstore and prints its CID. At most ${MAX_BLOCK_BYTES / 1024 / 1024} MiB.
 get   writes the bytes of block <cid> to standard output. Without --peer it reads the data
-      directory's blockstore. With --peer it starts a short-lived peer (fresh identity, no listener),
+      directory's blockstore; a block not there is fetched by the daemon running on the directory,
+      if one runs there with --helia. With --peer it starts a short-lived peer (fresh identity, no listener),
       dials MA and fetches the block over bitswap; with --data-dir too, it looks there first and
       keeps the fetched block there.
 
@@ -89,7 +91,7 @@ export async function blockCommand (args: string[], io: CliIO): Promise<number> 
     const timeout = parseSeconds('timeout', values.timeout as string | undefined, DEFAULT_GET_TIMEOUT)
 
     return peer == null
-      ? getLocal(cid, dataDir ?? DEFAULT_DATA_DIR, io)
+      ? getLocal(cid, dataDir ?? DEFAULT_DATA_DIR, timeout, io)
       : getFromPeer(cid, peer, timeout, dataDir, io)
   }
 
@@ -124,11 +126,18 @@ async function put (source: string, dataDir: string, io: CliIO): Promise<number>
   return EXIT_OK
 }
 
-async function getLocal (cid: CID, dataDir: string, io: CliIO): Promise<number> {
+async function getLocal (cid: CID, dataDir: string, timeout: number, io: CliIO): Promise<number> {
   const opened = await openBlocks(dataDir)
 
   try {
     if (!(await opened.blockstore.has(cid))) {
+      // a daemon with helia running on the directory fetches it from its peers
+      const fetched = await getThroughDaemon(cid, dataDir, timeout, io)
+
+      if (fetched != null) {
+        return fetched
+      }
+
       io.err(`docpeer block get: block ${cid.toString()} is not in ${opened.location}; pass --peer MA to fetch it from a peer`)
       return EXIT_FAILURE
     }
