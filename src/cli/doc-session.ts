@@ -1,10 +1,11 @@
 /**
  * The peer a `docpeer doc ...` command works through. With `--peer MA` it is short-lived (fresh
  * identity, documents in memory unless `--data-dir` is given) and syncs with the peer at MA, a
- * running daemon for example. Without it, it opens the data directory, which must not be in use by
- * a running daemon.
+ * running daemon for example. Without it, it opens the data directory, or, when a daemon runs on it,
+ * works through that daemon (openThroughDaemon).
  */
 import { isValidAutomergeUrl } from '@automerge/automerge-repo'
+import { daemonSyncAddresses } from '../control/client.ts'
 import { createPeer } from '../node/peer.ts'
 import { UsageError } from './io.ts'
 import type { CliIO } from './io.ts'
@@ -33,6 +34,18 @@ export interface DocSessionInit {
 }
 
 export async function openDocSession (init: DocSessionInit, io: CliIO): Promise<DocSession> {
+  if (init.peer == null && init.dataDir != null) {
+    const addresses = await daemonSyncAddresses(init.dataDir, { signal: init.signal })
+
+    if (addresses != null) {
+      return openThroughDaemon(init, init.dataDir, addresses, io)
+    }
+  }
+
+  return openPeerSession(init, io)
+}
+
+async function openPeerSession (init: DocSessionInit, io: CliIO): Promise<DocSession> {
   const peer = await createPeer({
     dataDir: init.dataDir,
     listen: [],
@@ -131,4 +144,29 @@ export function checkUrl (url: string | undefined): AutomergeUrl {
   }
 
   return url as AutomergeUrl
+}
+
+/**
+ * Without `--peer`, a daemon running on the data directory holds it (its datastore is locked): the
+ * command then works through that daemon, as with `--peer` and the daemon's own address (a
+ * short-lived peer with a fresh identity and documents in memory syncs with it over loopback, and
+ * changes count as kept once the daemon's storage has them). With no daemon, the directory is
+ * opened directly.
+ */
+async function openThroughDaemon (init: DocSessionInit, dataDir: string, addresses: string[], io: CliIO): Promise<DocSession> {
+  if (addresses.length === 0) {
+    throw new Error(`the daemon on ${dataDir} has no TCP or WebSocket address to sync through`)
+  }
+
+  let failure: Error | undefined
+
+  for (const address of addresses) {
+    try {
+      return await openPeerSession({ ...init, dataDir: undefined, peer: address }, io)
+    } catch (err: any) {
+      failure = err
+    }
+  }
+
+  throw new Error(`the daemon on ${dataDir} holds the data directory, but syncing with it failed: ${failure?.message ?? 'no address'}`)
 }

@@ -11,7 +11,8 @@ export const BLOCK_HELP = `Usage: docpeer block put <file|-> [--data-dir DIR]
 put   stores the bytes of <file> (- reads standard input) as one raw block (CIDv1, raw codec,
       sha2-256) in the data directory's blockstore and prints its CID. At most ${MAX_BLOCK_BYTES / 1024 / 1024} MiB.
 get   writes the bytes of block <cid> to standard output. Without --peer it reads the data
-      directory's blockstore. With --peer it starts a short-lived peer (fresh identity, no listener),
+      directory's blockstore; a block not there is fetched by the daemon running on the directory,
+      if one runs there with --helia. With --peer it starts a short-lived peer (fresh identity, no listener),
       dials MA and fetches the block over bitswap; with --data-dir too, it looks there first and
       keeps the fetched block there.
 
@@ -50,6 +51,11 @@ Options:
                         keeps documents in DIR/automerge and syncs them with every peer that asks)
   --automerge-ws PORT   also serve automerge's standard WebSocket sync on PORT (same Repo), so apps
                         using automerge's WebSocket client adapter sync with this daemon's peers
+  --metrics [HOST:]PORT serve Prometheus metrics at http://HOST:PORT/metrics (default off; HOST
+                        defaults to 127.0.0.1: give another host only where scrapers must reach it)
+  --no-control          no control socket (by default the daemon answers docpeer status, peers,
+                        connect, disconnect, id and doc commands on DIR/control/docpeer.sock,
+                        owner-only)
   --json                print JSON lines instead of text
   -h, --help            show this help`
 
@@ -80,9 +86,9 @@ replace and remove ('{"op":"add","path":"/todos/-","value":{"title":"milk"}}').
 Where documents live:
   --peer MA        work through the peer at MA (e.g. a running daemon): a short-lived peer syncs with
                    it, fetching documents from it, and waits until it confirms changes before exiting
-  --data-dir DIR   the local data directory (default ${DEFAULT_DATA_DIR}); it must not be in use by a
-                   running daemon (use --peer with that daemon's address instead). With --peer, the
-                   short-lived peer keeps its copy here too.
+  --data-dir DIR   the local data directory (default ${DEFAULT_DATA_DIR}). When a daemon runs on it,
+                   the command goes through that daemon (found by its control socket). With --peer,
+                   the short-lived peer keeps its copy here too.
 
 Options:
   --timeout S      give up after S seconds (default ${DEFAULT_DOC_TIMEOUT / 1000})
@@ -92,7 +98,45 @@ Options:
 export const ID_HELP = `Usage: docpeer id [--data-dir DIR]
 
 Prints the peer id stored in a data directory (creating the directory and a new key if there are none).
+When a daemon runs on the directory, the daemon answers (over its control socket).
 
 Options:
   --data-dir DIR   data directory (default ${DEFAULT_DATA_DIR})
   -h, --help       show this help`
+
+export const DATA_DIR_HELP = `  --data-dir DIR   the daemon's data directory (default ${DEFAULT_DATA_DIR})
+  --json           print JSON (errors too, as {"error":{"name","message"}})
+  -h, --help       show this help`
+
+export const STATUS_HELP = `Usage: docpeer status [--data-dir DIR] [--json]
+
+Asks the daemon running on DIR (over DIR/control/docpeer.sock) for its peer id, reachability,
+listen and announced addresses, relay reservations, connections (transport, direct or relayed,
+round trip time, age), sync peers and documents. Exits 1 when no daemon runs there.
+
+Options:
+${DATA_DIR_HELP}`
+
+export const PEERS_HELP = `Usage: docpeer peers [-v] [--data-dir DIR] [--json]
+
+Lists the daemon's connections, one multiaddr (remote address and peer id) per line. With -v: the
+transport, direct or relayed, direction, round trip time, age, streams and whether documents sync.
+
+Options:
+  -v, --verbose    more about each connection
+${DATA_DIR_HELP}`
+
+export const CONNECT_HELP = `Usage: docpeer connect <multiaddr|peer-id> [--timeout S] [--data-dir DIR] [--json]
+
+Makes the daemon dial a peer: by multiaddr, or by peer id through the addresses it knows for it.
+
+Options:
+  --timeout S      give up after S seconds (default 10)
+${DATA_DIR_HELP}`
+
+export const DISCONNECT_HELP = `Usage: docpeer disconnect <peer-id> [--data-dir DIR] [--json]
+
+Makes the daemon close its connections to a peer. A peer it keeps alive (--bootstrap) is redialed.
+
+Options:
+${DATA_DIR_HELP}`

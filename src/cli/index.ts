@@ -2,7 +2,7 @@
  * The `docpeer` command. `main(argv)` runs one command and resolves to its exit code; `bin/docpeer.js`
  * calls it with the process's arguments. Tests call it directly or spawn the bin.
  */
-import { BLOCK_HELP, DAEMON_HELP, DIAL_HELP, DOC_HELP, ID_HELP } from './help.ts'
+import { BLOCK_HELP, CONNECT_HELP, DAEMON_HELP, DIAL_HELP, DISCONNECT_HELP, DOC_HELP, ID_HELP, PEERS_HELP, STATUS_HELP } from './help.ts'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './io.ts'
 import { processIO } from './process-io.ts'
 import { docpeerVersion } from './version.ts'
@@ -15,10 +15,14 @@ import type { CliIO, Command } from './io.ts'
  */
 export const COMMANDS: Record<string, { load(): Promise<Command>, summary: string, help: string }> = {
   block: { load: async () => (await import('./commands/block.ts')).blockCommand, summary: 'put a file as an IPFS block, get a block (from a peer over bitswap)', help: BLOCK_HELP },
+  connect: { load: async () => (await import('./commands/peers.ts')).connectCommand, summary: 'make the running daemon dial a peer (multiaddr or peer id)', help: CONNECT_HELP },
   daemon: { load: async () => (await import('./commands/daemon.ts')).daemonCommand, summary: 'run a peer until stopped (npm start runs this)', help: DAEMON_HELP },
   dial: { load: async () => (await import('./commands/dial.ts')).dialCommand, summary: 'dial a peer by multiaddr, print its id and ping time', help: DIAL_HELP },
+  disconnect: { load: async () => (await import('./commands/peers.ts')).disconnectCommand, summary: 'make the running daemon close its connections to a peer', help: DISCONNECT_HELP },
   doc: { load: async () => (await import('./commands/doc.ts')).docCommand, summary: 'create, show, change and watch automerge documents', help: DOC_HELP },
-  id: { load: async () => (await import('./commands/id.ts')).idCommand, summary: 'print the peer id of a data directory', help: ID_HELP }
+  id: { load: async () => (await import('./commands/id.ts')).idCommand, summary: 'print the peer id of a data directory', help: ID_HELP },
+  peers: { load: async () => (await import('./commands/peers.ts')).peersCommand, summary: 'list the running daemon\'s connections (-v for details)', help: PEERS_HELP },
+  status: { load: async () => (await import('./commands/status.ts')).statusCommand, summary: 'what the running daemon does: addresses, connections, sync peers, documents', help: STATUS_HELP }
 }
 
 function usage (): string {

@@ -712,6 +712,7 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
       framed.log('sync stream to %p open as %s', connection.remotePeer, reply.senderId)
     } catch (err: any) {
       framed.log.error('sync handshake with %p failed - %e', connection.remotePeer, err)
+      this.safeEmit('handshake-failed', { peerId: connection.remotePeer.toString(), reason: err.name })
       framed.abort(err.name === 'AbortError' && signal.reason != null ? signal.reason : err)
 
       if (isCurrent()) {
@@ -791,6 +792,7 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
     } catch (err: any) {
       const reason = signal.aborted && this.session === session ? new TimeoutError('No join message in time') : err
       framed.log.error('no handshake from %p - %e', connection.remotePeer, reason)
+      this.safeEmit('handshake-failed', { peerId: connection.remotePeer.toString(), reason: reason.name })
       framed.abort(reason)
       return
     }
@@ -808,6 +810,7 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
 
     if (!isJoinMessage(join)) {
       framed.log.error('expected a join message from %p', connection.remotePeer)
+      this.safeEmit('handshake-failed', { peerId: connection.remotePeer.toString(), reason: InvalidMessageError.name })
       framed.abort(new InvalidMessageError('Expected a join message'))
       return
     }
@@ -870,6 +873,7 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
    */
   private async refuse (session: Session, framed: FramedStream, targetId: RepoPeerId, err: Error): Promise<void> {
     framed.log.error('refusing sync with %p - %e', framed.connection.remotePeer, err)
+    this.safeEmit('handshake-failed', { peerId: framed.connection.remotePeer.toString(), reason: err.name })
 
     const message: ErrorMessage = {
       type: 'error',
@@ -1007,9 +1011,9 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
   /**
    * Listeners are the Repo's; one that throws must not break our stream handling.
    */
-  private safeEmit (event: 'peer-candidate' | 'peer-disconnected' | 'message', payload: any): void {
+  private safeEmit (event: 'peer-candidate' | 'peer-disconnected' | 'message' | 'handshake-failed', payload: any): void {
     try {
-      this.emit(event, payload)
+      this.emit(event as 'message', payload)
     } catch (err: any) {
       this.log.error('%s listener threw - %e', event, err)
     }

@@ -15,6 +15,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { parseMultiaddr } from '../../node/multiaddr.ts'
 import { createPeer } from '../../node/peer.ts'
 import { parseCommandArgs, parseSeconds } from '../args.ts'
+import { getThroughDaemon } from '../block-through-daemon.ts'
 import { DEFAULT_DATA_DIR, DEFAULT_GET_TIMEOUT, MAX_BLOCK_BYTES } from '../defaults.ts'
 import { BLOCK_HELP } from '../help.ts'
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../io.ts'
@@ -60,7 +61,7 @@ export async function blockCommand (args: string[], io: CliIO): Promise<number> 
     const timeout = parseSeconds('timeout', values.timeout as string | undefined, DEFAULT_GET_TIMEOUT)
 
     return peer == null
-      ? getLocal(cid, dataDir ?? DEFAULT_DATA_DIR, io)
+      ? getLocal(cid, dataDir ?? DEFAULT_DATA_DIR, timeout, io)
       : getFromPeer(cid, peer, timeout, dataDir, io)
   }
 
@@ -95,11 +96,18 @@ async function put (source: string, dataDir: string, io: CliIO): Promise<number>
   return EXIT_OK
 }
 
-async function getLocal (cid: CID, dataDir: string, io: CliIO): Promise<number> {
+async function getLocal (cid: CID, dataDir: string, timeout: number, io: CliIO): Promise<number> {
   const opened = await openBlocks(dataDir)
 
   try {
     if (!(await opened.blockstore.has(cid))) {
+      // a daemon with helia running on the directory fetches it from its peers
+      const fetched = await getThroughDaemon(cid, dataDir, timeout, io)
+
+      if (fetched != null) {
+        return fetched
+      }
+
       io.err(`docpeer block get: block ${cid.toString()} is not in ${opened.location}; pass --peer MA to fetch it from a peer`)
       return EXIT_FAILURE
     }

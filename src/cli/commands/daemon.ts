@@ -4,6 +4,7 @@
  */
 import { createPeer } from '../../node/peer.ts'
 import { parseCommandArgs } from '../args.ts'
+import { parseMetricsAddress, prepareDaemonExtras } from '../daemon-extras.ts'
 import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WSS_PORT, DEFAULT_WS_PORT } from '../defaults.ts'
 import { DAEMON_HELP } from '../help.ts'
 import { EXIT_OK, UsageError } from '../io.ts'
@@ -28,6 +29,8 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     helia: { type: 'boolean' },
     'serve-docs': { type: 'boolean' },
     'automerge-ws': { type: 'string' },
+    metrics: { type: 'string' },
+    control: { type: 'boolean' },
     json: { type: 'boolean' }
   })
 
@@ -61,13 +64,17 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     throw new UsageError('--automerge-ws needs the Repo: drop --no-serve-docs')
   }
 
+  const metrics = values.metrics == null ? undefined : parseMetricsAddress(values.metrics as string)
+
   // the bridge listens before the peer starts, so a taken port fails before anything else runs
   const bridge = bridgePort == null
     ? undefined
     // imported only when asked for: it loads the ws server and automerge's WebSocket adapter
     : await (await import('../../bridge/index.ts')).automergeWebSocketBridge({ port: bridgePort, host: values.host as string | undefined })
 
+  const extras = await prepareDaemonExtras({ control: values.control !== false, metrics })
   const peer = await createPeer({
+    libp2p: extras.libp2p,
     repo: serveDocs ? { network: bridge == null ? [] : [bridge.adapter] } : false,
     role,
     dataDir: String(values['data-dir'] ?? DEFAULT_DATA_DIR),
@@ -79,6 +86,11 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     mdns: values.mdns as boolean | undefined,
     helia: values.helia === true,
     tls: tlsCert != null && tlsKey != null ? { cert: tlsCert, key: tlsKey } : undefined
+  }).catch(async err => { await extras.close(); throw err })
+  const attached = await extras.attach(peer).catch(async err => {
+    await extras.close()
+    await peer.stop()
+    throw err
   })
 
   const report = reporter(io, json)
@@ -87,6 +99,8 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
   if (bridge != null) {
     report.bridge(bridge.url)
   }
+
+  report.extras(attached)
 
   const onAddresses = (): void => { report.addresses(peer) }
   const onOpen = (evt: CustomEvent<any>): void => { report.connection('connect', evt.detail.remotePeer.toString(), evt.detail.remoteAddr.toString()) }
@@ -109,6 +123,7 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
   peer.libp2p.removeEventListener('connection:close', onClose)
 
   report.stopping()
+  await extras.close()
   await peer.stop()
   await bridge?.close()
   return EXIT_OK
@@ -133,6 +148,7 @@ interface Reporter {
   addresses(peer: Docpeer): void
   connection(event: 'connect' | 'disconnect', peerId: string, remoteAddr: string): void
   bridge(url: string): void
+  extras(where: { controlSocket?: string, metricsUrl?: string }): void
   stopping(): void
 }
 
@@ -192,6 +208,16 @@ function reporter (io: CliIO, json: boolean): Reporter {
       }
 
       io.out(`automerge WebSocket sync on ${url}`)
+    },
+    extras ({ controlSocket, metricsUrl }) {
+      if (json) {
+        if (controlSocket != null) { io.out(JSON.stringify({ event: 'control', socket: controlSocket })) }
+        if (metricsUrl != null) { io.out(JSON.stringify({ event: 'metrics', url: metricsUrl })) }
+        return
+      }
+
+      if (controlSocket != null) { io.out(`control socket ${controlSocket}`) }
+      if (metricsUrl != null) { io.out(`metrics on ${metricsUrl}`) }
     },
     stopping () {
       if (json) {

@@ -3,6 +3,7 @@
  * when they do not exist. libp2p is not started.
  */
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { runningDaemonId } from '../../control/client.ts'
 import { openDatastore } from '../../storage/datastore.ts'
 import { loadIdentity } from '../../storage/identity.ts'
 import { parseCommandArgs } from '../args.ts'
@@ -18,6 +19,14 @@ export async function idCommand (args: string[], io: CliIO): Promise<number> {
 
   if (values.help === true) {
     io.out(ID_HELP)
+    return EXIT_OK
+  }
+
+  // a daemon running on the directory holds its datastore: ask it over the control socket
+  const running = await runningDaemonId(String(values['data-dir'] ?? DEFAULT_DATA_DIR), { signal: io.signal })
+
+  if (running != null) {
+    io.out(running)
     return EXIT_OK
   }
 
