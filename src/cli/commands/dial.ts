@@ -6,6 +6,7 @@ import { parseMultiaddr } from '../../node/multiaddr.ts'
 import { createPeer } from '../../node/peer.ts'
 import { parseCommandArgs, parseSeconds } from '../args.ts'
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../io.ts'
+import { shortLivedPeerOptions } from '../short-lived.ts'
 import type { CliIO } from '../io.ts'
 
 const DEFAULT_DIAL_TIMEOUT = 10_000
@@ -47,7 +48,7 @@ export async function dialCommand (args: string[], io: CliIO): Promise<number> {
 
   const timeout = parseSeconds('timeout', values.timeout as string | undefined, DEFAULT_DIAL_TIMEOUT)
   const signal = AbortSignal.any([AbortSignal.timeout(timeout), io.signal])
-  const peer = await createPeer({ listen: [], mdns: false })
+  const peer = await createPeer(shortLivedPeerOptions(timeout))
 
   try {
     const connection = await peer.dial(target, { signal })

@@ -1,0 +1,29 @@
+/**
+ * The Repo of a `doc` command without `--peer`: documents of the data directory and nothing else.
+ * It starts no libp2p node, so it listens nowhere and dials nobody, not even the bootstrap peers the
+ * directory's peer store keeps alive (a local `doc change` used to connect to them with the
+ * daemon's identity and sync). The datastore is opened only for its lock: a running daemon holds
+ * the directory and the command refuses it.
+ */
+import { Repo } from '@automerge/automerge-repo'
+import { settlePendingHandles } from '../node/settle-handles.ts'
+import { automergeStorage, openDatastore } from '../storage/datastore.ts'
+
+export interface LocalRepo {
+  repo: Repo
+  close(): Promise<void>
+}
+
+export async function openLocalRepo (dataDir: string): Promise<LocalRepo> {
+  const storage = await openDatastore(dataDir)
+  const repo = new Repo({ storage: automergeStorage(dataDir), network: [] })
+
+  return {
+    repo,
+    close: async () => {
+      await repo.shutdown().catch(() => {})
+      await settlePendingHandles(repo)
+      await storage.close()
+    }
+  }
+}
