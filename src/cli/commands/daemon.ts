@@ -3,9 +3,10 @@
  * (again when they change) and the peers that connect and disconnect, until SIGINT or SIGTERM.
  */
 import { createPeer } from '../../node/peer.ts'
-import { checkMultiaddrs, parseCommandArgs } from '../args.ts'
+import { checkHost, checkMultiaddrs, parseCommandArgs } from '../args.ts'
 import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WS_PORT, DEFAULT_WSS_PORT } from '../defaults.ts'
 import { EXIT_OK, UsageError } from '../io.ts'
+import { explainListenError } from '../listen-errors.ts'
 import type { PeerRole } from '../../config/types.ts'
 import type { Docpeer } from '../../node/peer.ts'
 import type { CliIO } from '../io.ts'
@@ -77,6 +78,7 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     throw new UsageError('--tls-cert and --tls-key need --role server')
   }
 
+  const host = checkHost(values.host as string | undefined)
   const json = values.json === true
   const serveDocs = values['serve-docs'] !== false
   const bridgePort = parsePort('automerge-ws', values['automerge-ws'] as string | undefined)
@@ -89,21 +91,21 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
   const bridge = bridgePort == null
     ? undefined
     // imported only when asked for: it loads the ws server and automerge's WebSocket adapter
-    : await (await import('../../bridge/index.ts')).automergeWebSocketBridge({ port: bridgePort, host: values.host as string | undefined })
+    : await (await import('../../bridge/index.ts')).automergeWebSocketBridge({ port: bridgePort, host })
 
   const peer = await createPeer({
     repo: serveDocs ? { network: bridge == null ? [] : [bridge.adapter] } : false,
     role,
     dataDir: String(values['data-dir'] ?? DEFAULT_DATA_DIR),
     listen: checkMultiaddrs('listen', values.listen as string[] | undefined),
-    host: values.host as string | undefined,
+    host,
     ports: { tcp: DEFAULT_TCP_PORT, ws: DEFAULT_WS_PORT, wss: DEFAULT_WSS_PORT },
     announce: checkMultiaddrs('announce', values.announce as string[] | undefined),
-    bootstrap: checkMultiaddrs('bootstrap', values.bootstrap as string[] | undefined),
+    bootstrap: checkMultiaddrs('bootstrap', values.bootstrap as string[] | undefined, true),
     mdns: values.mdns as boolean | undefined,
     helia: values.helia === true,
     tls: tlsCert != null && tlsKey != null ? { cert: tlsCert, key: tlsKey } : undefined
-  })
+  }).catch(explainListenError)
 
   const report = reporter(io, json)
   report.started(peer)
