@@ -106,7 +106,7 @@ describe('docpeer doc', () => {
     const badChange = await runCli(['doc', 'change', url, 'no-equals-sign', '--data-dir', dir])
     expect(badChange.code).to.equal(2)
 
-    const badPatch = await runCli(['doc', 'change', url, '{"op":"move","path":"/a"}', '--data-dir', dir])
+    const badPatch = await runCli(['doc', 'change', url, '{"op":"frobnicate","path":"/a"}', '--data-dir', dir])
     expect(badPatch.code).to.equal(2)
     expect(badPatch.stderr).to.include('unsupported JSON Patch operation')
 

@@ -11,6 +11,7 @@ import { BroadcastChannelNetworkAdapter } from '@automerge/automerge-repo-networ
 import { IndexedDBStorageAdapter } from '@automerge/automerge-repo-storage-indexeddb'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { createPeer } from 'docpeer'
+import { MAX_TITLE_LENGTH, MAX_TODO_LENGTH, clip } from './limits.ts'
 import type { AutomergeUrl, DocHandle, Repo } from '@automerge/automerge-repo'
 import type { Connection, PrivateKey } from '@libp2p/interface'
 import type { Docpeer } from 'docpeer'
@@ -152,7 +153,7 @@ function renderDoc (handle: DocHandle<TodoList>, me: string): void {
   const title = $<HTMLInputElement>('list-title')
 
   if (document.activeElement !== title) {
-    title.value = doc.title ?? ''
+    title.value = clip(doc.title ?? '', MAX_TITLE_LENGTH)
   }
 
   const items = (doc.todos ?? []).map(todo => {
@@ -183,7 +184,7 @@ function renderDoc (handle: DocHandle<TodoList>, me: string): void {
 
     return el('li', { class: todo.done ? 'todo done' : 'todo', 'data-id': todo.id },
       box,
-      el('span', { class: 'text' }, todo.text),
+      el('span', { class: 'text' }, clip(String(todo.text ?? ''), MAX_TODO_LENGTH)),
       el('span', { class: todo.by === me ? 'by me' : 'by', title: `added by ${todo.by}` }, by),
       remove
     )
@@ -207,6 +208,40 @@ function setSyncState (state: SyncState, text: string): void {
   const pill = $('sync-state')
   pill.dataset.state = state
   pill.textContent = text
+}
+
+/**
+ * Redials the server whenever this tab has no connection to it, every few seconds, for as long as
+ * the tab is open: a tab left open reconnects when the demo server restarts. The address comes
+ * from a fresh /config.json when the server serves one (it may have restarted on other ports),
+ * else from the config the page loaded with.
+ */
+function redialServer (peer: Docpeer, config: DemoConfig, transport: 'ws' | 'webrtcDirect'): void {
+  const RETRY_MS = 3000
+  let dialing = false
+
+  const connected = (): boolean => peer.libp2p.getConnections().some(c => c.remotePeer.toString() === config.server.peerId)
+
+  const attempt = async (): Promise<void> => {
+    if (dialing || connected()) {
+      return
+    }
+
+    dialing = true
+
+    try {
+      const fresh = await fetch('/config.json', { cache: 'no-store' }).then(async res => res.json() as Promise<DemoConfig>).catch(() => undefined)
+      const addr = (fresh?.server.peerId === config.server.peerId ? fresh.server[transport][0] : undefined) ?? config.server[transport][0]
+      await peer.syncWith(addr, { signal: AbortSignal.timeout(RETRY_MS * 2) })
+      console.info('reconnected to the server')
+    } catch {
+      // the server is still away: the next round tries again
+    } finally {
+      dialing = false
+    }
+  }
+
+  setInterval(() => { void attempt() }, RETRY_MS)
 }
 
 /**
@@ -283,6 +318,8 @@ async function main (): Promise<void> {
     setSyncState('offline', 'server unreachable · local only')
   }
 
+  redialServer(peer, config, transport)
+
   const handle = await findDoc(repo, config.docUrl)
   mark('document found')
   const render = (): void => { renderDoc(handle, me) }
@@ -294,7 +331,16 @@ async function main (): Promise<void> {
     const serverConnected = peer.libp2p.getConnections().some(c => c.remotePeer.toString() === config.server.peerId)
 
     if (!serverConnected) {
-      setSyncState('offline', status.firstSyncMs == null ? 'connecting…' : 'server offline · tabs still sync')
+      if (status.firstSyncMs == null) {
+        setSyncState('offline', 'connecting…')
+        return
+      }
+
+      // only what is true now: other tabs or pages this one still syncs with, or none
+      const others = repo.peers.filter(peerId => peerId !== config.server.peerId).length
+      setSyncState('offline', others === 0
+        ? 'server offline · changes kept in this tab'
+        : `server offline · syncing with ${others} ${others === 1 ? 'peer' : 'peers'}`)
       return
     }
 
@@ -308,6 +354,8 @@ async function main (): Promise<void> {
   handle.on('change', updateSync)
   peer.libp2p.addEventListener('connection:open', updateSync)
   peer.libp2p.addEventListener('connection:close', updateSync)
+  repo.networkSubsystem.on('peer', updateSync)
+  repo.networkSubsystem.on('peer-disconnected', updateSync)
   updateSync()
 
   const title = $<HTMLInputElement>('list-title')
@@ -317,12 +365,15 @@ async function main (): Promise<void> {
   $<HTMLButtonElement>('add-form').querySelector('button')?.removeAttribute('disabled')
 
   title.addEventListener('input', () => {
-    handle.change(d => { d.title = title.value })
+    handle.change(d => { d.title = clip(title.value, MAX_TITLE_LENGTH) })
   })
+
+  title.maxLength = MAX_TITLE_LENGTH
+  input.maxLength = MAX_TODO_LENGTH
 
   $('add-form').addEventListener('submit', (evt) => {
     evt.preventDefault()
-    const text = input.value.trim()
+    const text = clip(input.value.trim(), MAX_TODO_LENGTH)
 
     if (text === '') {
       return

@@ -6,7 +6,12 @@
  *
  * Options: `--port` (HTTP port, 8080), `--host` (HTTP host, 127.0.0.1), `--p2p-host` (libp2p listen
  * host, 127.0.0.1; give a LAN address for WebRTC Direct, which browsers never use on loopback),
+ * `--p2p-port` (4111: TCP 4111, WebSocket 4112, WebRTC Direct 4114/udp; 0 for random ports),
  * `--data-dir` (./.docpeer-demo).
+ *
+ * The libp2p ports are fixed (and the peer id and certhash survive in the data directory) so that
+ * tabs left open redial the same addresses and reconnect after the server restarts; with random
+ * ports they redialed a dead port forever. They sit beside a daemon's 4101-4104.
  */
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -15,11 +20,19 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
+import { MAX_TODO_LENGTH, clip } from '../../examples/browser/limits.ts'
 import { createPeer } from '../../src/index.ts'
 import { bundleBrowser } from './bundle.ts'
 import { serveDirectory } from './static-server.ts'
 import type { AutomergeUrl } from '@automerge/automerge-repo'
 
+/**
+ * The TCP port; WebSocket listens on the next one and WebRTC Direct (UDP) three above, as a
+ * daemon's 4101, 4102 and 4104.
+ */
+const DEFAULT_P2P_PORT = 4111
+
+// the repository root: this file is scripts/demo/index.ts
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const example = join(root, 'examples/browser')
 
@@ -28,6 +41,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: '8080' },
     host: { type: 'string', default: '127.0.0.1' },
     'p2p-host': { type: 'string', default: '127.0.0.1' },
+    'p2p-port': { type: 'string', default: String(DEFAULT_P2P_PORT) },
     'data-dir': { type: 'string', default: './.docpeer-demo' },
     help: { type: 'boolean', default: false }
   },
@@ -35,14 +49,25 @@ const { values } = parseArgs({
 })
 
 if (values.help) {
-  console.info('usage: npm run demo -- [--port 8080] [--host 127.0.0.1] [--p2p-host 127.0.0.1] [--data-dir ./.docpeer-demo]')
+  console.info('usage: npm run demo -- [--port 8080] [--host 127.0.0.1] [--p2p-host 127.0.0.1] [--p2p-port 4111] [--data-dir ./.docpeer-demo]')
   process.exit(0)
 }
+
+const p2pPort = Number(values['p2p-port'])
+
+if (!Number.isInteger(p2pPort) || p2pPort < 0 || p2pPort > 65531) {
+  console.error(`--p2p-port must be a port number (0 for random ports), got "${values['p2p-port']}"`)
+  process.exit(2)
+}
+
+// 0 stays 0 for every listener (random ports)
+const portAt = (offset: number): number => p2pPort === 0 ? 0 : p2pPort + offset
 
 const dataDir = values['data-dir']
 const server = await createPeer({
   role: 'server',
   host: values['p2p-host'],
+  ports: { tcp: portAt(0), ws: portAt(1), webrtcDirect: portAt(3) },
   dataDir,
   mdns: false,
   // nothing leaves this machine
@@ -108,7 +133,12 @@ console.info(`demo at ${url}/ (open it in a few tabs; type a line here to add a 
 
 const lines = createInterface({ input: process.stdin })
 lines.on('line', line => {
-  const text = line.trim()
+  const typed = line.trim()
+  const text = clip(typed, MAX_TODO_LENGTH)
+
+  if (text.length < typed.length) {
+    console.info(`(cut to ${MAX_TODO_LENGTH} characters)`)
+  }
 
   if (text !== '') {
     doc.change(d => { d.todos.push({ id: `server-${Date.now()}`, text, done: false, by: 'server', at: Date.now() }) })

@@ -1,20 +1,28 @@
 /**
- * The peer a `docpeer doc ...` command works through. With `--peer MA` it is short-lived (fresh
- * identity, documents in memory unless `--data-dir` is given) and syncs with the peer at MA, a
- * running daemon for example. Without it, it opens the data directory, or, when a daemon runs on it,
- * works through that daemon (openThroughDaemon).
+ * The Repo a `docpeer doc ...` command works through. With `--peer MA` it is a short-lived peer's
+ * (fresh identity, documents in memory unless `--data-dir` is given) that syncs with the peer at MA,
+ * a running daemon for example. Without it, when a daemon runs on the data directory, it works
+ * through that daemon (openThroughDaemon, found by its control socket); otherwise it is a Repo on the
+ * data directory with no network at all (local-repo.ts).
  */
 import { isValidAutomergeUrl } from '@automerge/automerge-repo'
 import { daemonSyncAddresses } from '../control/client.ts'
 import { createPeer } from '../node/peer.ts'
+import { SYNC_PROTOCOL } from '../sync/constants.ts'
 import { UsageError } from './io.ts'
+import { openLocalRepo } from './local-repo.ts'
+import { whenPeerLacks } from './remote-protocols.ts'
+import { shortLivedPeerOptions } from './short-lived.ts'
 import type { CliIO } from './io.ts'
 import type { Docpeer } from '../node/peer.ts'
 import type { AutomergeUrl, DocHandle, Repo, StorageId } from '@automerge/automerge-repo'
 import type { Connection } from '@libp2p/interface'
 
 export interface DocSession {
-  peer: Docpeer
+  /**
+   * The short-lived peer of `--peer`; none for a local command.
+   */
+  peer?: Docpeer
   repo: Repo
   /**
    * The peer given by `--peer`, once sync with it is up.
@@ -24,6 +32,10 @@ export interface DocSession {
    * The remote's automerge storage id, if it stores documents.
    */
   remoteStorageId?: StorageId
+  /**
+   * Resolves when the last connection to the peer of `--peer` closes.
+   */
+  remoteGone?: Promise<void>
   close(): Promise<void>
 }
 
@@ -31,26 +43,35 @@ export interface DocSessionInit {
   dataDir?: string
   peer?: string
   signal: AbortSignal
+  /**
+   * The command's `--timeout` in ms (`signal` aborts then); libp2p's own dial timeouts are set to it.
+   */
+  timeout: number
 }
 
 export async function openDocSession (init: DocSessionInit, io: CliIO): Promise<DocSession> {
-  if (init.peer == null && init.dataDir != null) {
+  if (init.peer == null) {
+    if (init.dataDir == null) {
+      throw new Error('a local doc command needs a data directory')
+    }
+
     const addresses = await daemonSyncAddresses(init.dataDir, { signal: init.signal })
 
     if (addresses != null) {
       return openThroughDaemon(init, init.dataDir, addresses, io)
     }
+
+    return openLocalRepo(init.dataDir)
   }
 
-  return openPeerSession(init, io)
+  return openPeerSession({ ...init, peer: init.peer }, io)
 }
 
-async function openPeerSession (init: DocSessionInit, io: CliIO): Promise<DocSession> {
+async function openPeerSession (init: DocSessionInit & { peer: string }, io: CliIO): Promise<DocSession> {
   const peer = await createPeer({
     dataDir: init.dataDir,
-    listen: [],
-    mdns: false,
-    dialDiscovered: false
+    dialDiscovered: false,
+    ...shortLivedPeerOptions(init.timeout)
   })
 
   try {
@@ -61,25 +82,49 @@ async function openPeerSession (init: DocSessionInit, io: CliIO): Promise<DocSes
     }
 
     const session: DocSession = { peer, repo, close: async () => { await peer.stop() } }
-
-    if (init.peer != null) {
-      try {
-        session.remote = await peer.syncWith(init.peer, { signal: init.signal })
-      } catch (err: any) {
-        if (err.name === 'InvalidMultiaddrError') {
-          throw new UsageError(`--peer: ${err.message}`)
+    session.remote = await syncWithPeer(peer, init.peer, init.signal)
+    session.remoteStorageId = repo.peerMetadataByPeerId[session.remote.remotePeer.toString() as any]?.storageId
+    const remotePeer = session.remote.remotePeer
+    session.remoteGone = new Promise(resolve => {
+      peer.libp2p.addEventListener('peer:disconnect', evt => {
+        if (evt.detail.equals(remotePeer)) {
+          resolve()
         }
-
-        throw new Error(`cannot sync with ${init.peer}: ${err.message}`)
-      }
-
-      session.remoteStorageId = repo.peerMetadataByPeerId[session.remote.remotePeer.toString() as any]?.storageId
-    }
+      })
+    })
 
     return session
   } catch (err) {
     await peer.stop()
     throw err
+  }
+}
+
+/**
+ * Dials the peer of `--peer` and waits for sync with it, or says at once that it does not serve
+ * documents (identify lists no sync protocol: a daemon started with --no-serve-docs).
+ */
+async function syncWithPeer (peer: Docpeer, target: string, signal: AbortSignal): Promise<Connection> {
+  const done = new AbortController()
+
+  try {
+    const connection = await peer.dial(target, { signal })
+    const lacks = whenPeerLacks(peer.libp2p, connection, [SYNC_PROTOCOL], done.signal).then(() => {
+      throw new Error(`${connection.remotePeer.toString()} does not serve documents (it does not speak ${SYNC_PROTOCOL}; was it started with --no-serve-docs?)`)
+    })
+
+    const synced = peer.syncAdapter?.syncWith(connection, { signal }) ?? Promise.reject(new Error('the peer has no Repo'))
+
+    return await Promise.race([synced.then(() => connection), lacks])
+  } catch (err: any) {
+    if (err.name === 'InvalidMultiaddrError') {
+      throw new UsageError(`--peer: ${err.message}`)
+    }
+
+    const reason = signal.aborted ? 'timed out' : err.message
+    throw new Error(`cannot sync with ${target}: ${reason}`)
+  } finally {
+    done.abort()
   }
 }
 

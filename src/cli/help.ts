@@ -72,36 +72,52 @@ Options:
 
 Exit codes: 0 connected, 1 unreachable or timed out, 2 malformed multiaddr or options.`
 
-export const DOC_HELP = `Usage: docpeer doc <create|show|change|watch> [options]
+export const DOC_HELP = `Usage: docpeer doc <command> [options]
 
   docpeer doc create [path=value ...] [--content JSON]   create a document, print its URL
   docpeer doc show <url>                                 print a document as JSON
   docpeer doc change <url> <change> [<change> ...]       change a document
   docpeer doc watch <url>                                print each new version until Ctrl-C
+  docpeer doc heads <url>                                its heads, number of changes, last change time
+  docpeer doc export <url> <file|->                      write automerge's binary save() of it
+  docpeer doc import <file|-> [--url URL]                load a saved document: a new one (its URL is
+                                                         printed), or merged into URL
+  docpeer doc ls                                         the documents in the data directory
+  docpeer doc rm <url>                                   remove a document from the data directory
 
 Changes: path=value sets a field (path with dots or slashes: todos.0.done, /todos/0/done; the value
-is JSON when it parses as JSON, a string otherwise), or a JSON Patch operation / array with add,
-replace and remove ('{"op":"add","path":"/todos/-","value":{"title":"milk"}}').
+is JSON when it parses as JSON, a string otherwise; missing parents are made: a list where the next
+segment is a number or -, an object otherwise), or a JSON Patch (RFC 6902) operation or array:
+add, remove, replace, move, copy, test ('{"op":"add","path":"/todos/-","value":{"title":"milk"}}').
+All changes are checked on a copy first: if one fails, nothing is changed (exit 2).
 
 Where documents live:
   --peer MA        work through the peer at MA (e.g. a running daemon): a short-lived peer syncs with
                    it, fetching documents from it, and waits until it confirms changes before exiting
   --data-dir DIR   the local data directory (default ${DEFAULT_DATA_DIR}). When a daemon runs on it,
-                   the command goes through that daemon (found by its control socket). With --peer,
-                   the short-lived peer keeps its copy here too.
+                   the command goes through that daemon (found by its control socket), except ls and
+                   rm, which need the directory to themselves. With --peer, the short-lived peer keeps
+                   its copy here too. Without --peer and without a daemon nothing goes over the
+                   network. A removed document comes back if a peer that has it syncs it again.
 
 Options:
   --timeout S      give up after S seconds (default ${DEFAULT_DOC_TIMEOUT / 1000})
   --content JSON   initial content of a new document (create)
-  -h, --help       show this help`
+  --url URL        the document an import merges into (import)
+  -h, --help       show this help
 
-export const ID_HELP = `Usage: docpeer id [--data-dir DIR]
+Exit codes: 0 done, 1 failed (document unavailable, peer unreachable, timed out), 2 bad command line
+or a change that does not apply.`
 
-Prints the peer id stored in a data directory (creating the directory and a new key if there are none).
-When a daemon runs on the directory, the daemon answers (over its control socket).
+export const ID_HELP = `Usage: docpeer id [--data-dir DIR] [--create]
+
+Prints the peer id stored in a data directory. When a daemon runs on the directory, the daemon
+answers (over its control socket). A data directory that does not exist is an error (exit 1) unless
+--create is given; a key that is damaged or missing is never replaced (exit 1, KeyStoreError).
 
 Options:
   --data-dir DIR   data directory (default ${DEFAULT_DATA_DIR})
+  --create         create the data directory and a new key when there is none
   -h, --help       show this help`
 
 export const DATA_DIR_HELP = `  --data-dir DIR   the daemon's data directory (default ${DEFAULT_DATA_DIR})

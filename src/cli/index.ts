@@ -46,9 +46,16 @@ Logs: DEBUG=docpeer:*,libp2p:* docpeer daemon`
 export async function main (argv: string[], io: CliIO = processIO()): Promise<number> {
   const [name, ...args] = argv
 
-  if (name == null || name === '--help' || name === '-h' || name === 'help') {
+  if (name == null) {
+    // a command line without a command is a usage error: the help goes where errors go, so a
+    // script that captures stdout gets nothing it could mistake for a result
+    io.err(usage())
+    return EXIT_USAGE
+  }
+
+  if (name === '--help' || name === '-h' || name === 'help') {
     io.out(usage())
-    return name == null ? EXIT_USAGE : EXIT_OK
+    return EXIT_OK
   }
 
   if (name === '--version' || name === '-v') {
@@ -79,7 +86,9 @@ export async function main (argv: string[], io: CliIO = processIO()): Promise<nu
       return EXIT_USAGE
     }
 
-    io.err(`docpeer ${name}: ${err?.message ?? String(err)}`)
+    // docpeer's and libp2p's errors are named (KeyStoreError, DataDirError): the name is what to look up
+    const label = err?.name != null && err.name !== 'Error' ? `${String(err.name)}: ` : ''
+    io.err(`docpeer ${name}: ${label}${err?.message ?? String(err)}`)
     return EXIT_FAILURE
   }
 }

@@ -7,16 +7,22 @@ import { UsageError } from './io.ts'
 /**
  * Checks multiaddrs typed on the command line, naming the option they came from.
  */
-export function checkMultiaddrs (option: string, values: string[] | undefined): string[] | undefined {
+export function checkMultiaddrs (option: string, values: string[] | undefined, needPeerId = false): string[] | undefined {
   if (values == null) {
     return undefined
   }
 
   for (const value of values) {
+    let ma
+
     try {
-      parseMultiaddr(value)
+      ma = parseMultiaddr(value)
     } catch (err: any) {
       throw new UsageError(`--${option}: ${err.message}`)
+    }
+
+    if (needPeerId && ma.getComponents().every(component => component.name !== 'p2p')) {
+      throw new UsageError(`--${option}: "${value}" has no /p2p/<peer id> part; a peer is dialed and kept by its id (docpeer dial ADDRESS prints it)`)
     }
   }
 

@@ -13,6 +13,7 @@ import { dialDiscoveredPeers } from './discovery-dialer.ts'
 import { parseMultiaddr } from './multiaddr.ts'
 import { startRepo } from './repo.ts'
 import { assertSupportedRuntime } from './runtime.ts'
+import { settlePendingHandles } from './settle-handles.ts'
 import type { RepoOptions } from './repo.ts'
 import type { DocpeerServices, Libp2pOverrides } from '../config/common.ts'
 import type { ConfigInit, PeerRole } from '../config/types.ts'
@@ -213,6 +214,12 @@ class DocpeerNode implements Docpeer {
       await this.repo?.shutdown().catch(err => { this.log.error('could not shut the repo down cleanly - %e', err) })
       // helia stops its libp2p node itself, then its blockstore
       await (this.startedHelia?.stop() ?? this.libp2p.stop())
+
+      if (this.repo != null) {
+        // handles still loading keep 60 s timers that reject unhandled after the Repo is gone
+        this.log('settled %d pending document handles', await settlePendingHandles(this.repo))
+      }
+
       await this.storage?.close()
     })()
 

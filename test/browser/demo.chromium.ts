@@ -31,6 +31,9 @@ declare global {
 }
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
+// the demo's default libp2p ports (fixed, so open tabs find a restarted server); free inside the
+// test's network namespace
+const p2pPort = 4111
 const ARTIFACTS = join(root, 'test-artifacts')
 
 interface RunningDemo {
@@ -43,7 +46,7 @@ interface RunningDemo {
  * Starts `scripts/demo/index.ts` like `npm run demo` does and waits for the URL it prints.
  */
 async function startDemo (dataDir: string): Promise<RunningDemo> {
-  const child = spawn(process.execPath, [join(root, 'scripts/demo/index.ts'), '--port', '0', '--p2p-host', NETNS_HOST, '--data-dir', dataDir], { cwd: root })
+  const child = spawn(process.execPath, [join(root, 'scripts/demo/index.ts'), '--port', '0', '--p2p-host', NETNS_HOST, '--p2p-port', String(p2pPort), '--data-dir', dataDir], { cwd: root })
   const output: string[] = []
   child.stderr.on('data', (buf: Buffer) => { output.push(buf.toString()) })
 
@@ -67,7 +70,7 @@ async function todos (page: Page): Promise<string[]> {
 }
 
 describe('demo page in Chromium', function () {
-  this.timeout(90_000)
+  this.timeout(120_000)
 
   let browser: Browser
   let demo: RunningDemo
@@ -135,5 +138,71 @@ describe('demo page in Chromium', function () {
     const firstSync = await Promise.all(pages.map(async page => page.evaluate(() => window.demo.firstSyncMs)))
     // eslint-disable-next-line no-console
     console.info(`      first sync with the server: ${firstSync.join(' ms, ')} ms after page load`)
+    await Promise.all(pages.map(async page => page.context().close()))
+  })
+
+  it('fits a 390 px phone: logo not squashed, no sideways scroll, delete button without hover, long todos cut', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true })
+    const page = await context.newPage()
+    await page.goto(demo.url)
+    await page.waitForFunction(() => window.demo.syncState === 'synced')
+
+    await page.fill('#new-todo', 'x'.repeat(10_000))
+    await page.press('#new-todo', 'Enter')
+    await page.waitForFunction(() => window.demo.todos.some(text => text.startsWith('xxx')))
+
+    const layout = await page.evaluate(() => {
+      const logo = document.querySelector('.logo')?.getBoundingClientRect()
+      const rows = [...document.querySelectorAll('li.todo')]
+      const long = rows.find(row => row.textContent?.includes('xxx'))
+      const remove = document.querySelector('li.todo .delete')
+      const style = remove == null ? undefined : getComputedStyle(remove)
+      return {
+        logo: { width: logo?.width, height: logo?.height },
+        scrollWidth: document.documentElement.scrollWidth,
+        longText: window.demo.todos.find(text => text.startsWith('xxx'))?.length,
+        longRowHeight: long?.getBoundingClientRect().height,
+        deleteVisible: style != null && style.visibility === 'visible' && Number(style.opacity) > 0.3 && style.display !== 'none'
+      }
+    })
+
+    await mkdir(ARTIFACTS, { recursive: true })
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-390px.png'), fullPage: true })
+
+    expect(layout.logo).to.deep.equal({ width: 34, height: 34 })
+    expect(layout.scrollWidth).to.be.at.most(390)
+    expect(layout.longText).to.be.at.most(280)
+    expect(layout.longRowHeight).to.be.below(400)
+    expect(layout.deleteVisible, 'the delete button shows without hover').to.equal(true)
+
+    // a tap deletes it
+    await page.tap('li.todo:has-text("xxx") .delete')
+    await page.waitForFunction(() => !window.demo.todos.some(text => text.startsWith('xxx')))
+    await context.close()
+  })
+
+  it('tells the truth while the server is down and reconnects a tab left open when it restarts', async () => {
+    const context = await browser.newContext({ viewport: { width: 1120, height: 760 } })
+    const page = await context.newPage()
+    await page.goto(demo.url)
+    await page.waitForFunction(() => window.demo.syncState === 'synced')
+
+    const exited = new Promise(resolve => demo.child.once('exit', resolve))
+    demo.child.kill('SIGINT')
+    await exited
+
+    // alone in its browser: nothing else syncs with it
+    await page.waitForFunction(() => window.demo.syncState === 'offline')
+    const label = await page.textContent('#sync-state')
+    expect(label).to.include('changes kept in this tab').and.to.not.include('tabs still sync')
+    await page.fill('#new-todo', 'Added while the server was down')
+    await page.press('#new-todo', 'Enter')
+
+    // same data directory, same ports: the tab redials the address it had
+    demo = await startDemo(dataDir)
+    await page.waitForFunction(() => window.demo.syncState === 'synced', undefined, { timeout: 60_000 })
+    demo.child.stdin.write('Back again\n')
+    await page.waitForFunction(() => window.demo.todos.includes('Back again'))
+    await context.close()
   })
 })

@@ -19,9 +19,17 @@ import { getThroughDaemon } from '../block-through-daemon.ts'
 import { DEFAULT_DATA_DIR, DEFAULT_GET_TIMEOUT, MAX_BLOCK_BYTES } from '../defaults.ts'
 import { BLOCK_HELP } from '../help.ts'
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../io.ts'
+import { whenPeerLacks } from '../remote-protocols.ts'
+import { shortLivedPeerOptions } from '../short-lived.ts'
 import type { OpenedBlockstore } from '../../helia/blockstore.ts'
 import type { CliIO } from '../io.ts'
+import type { Connection } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+
+/**
+ * The bitswap versions helia's bitswap speaks: a peer that lists none of them has no blocks to give.
+ */
+const BITSWAP_PROTOCOLS = ['/ipfs/bitswap/1.2.0', '/ipfs/bitswap/1.1.0', '/ipfs/bitswap/1.0.0']
 
 export async function blockCommand (args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
@@ -125,7 +133,7 @@ async function getFromPeer (cid: CID, target: Multiaddr, timeout: number, dataDi
   let peer
 
   try {
-    peer = await createPeer({ listen: [], mdns: false, helia: { blockstore: opened?.blockstore } })
+    peer = await createPeer({ ...shortLivedPeerOptions(timeout), helia: { blockstore: opened?.blockstore } })
     const helia = peer.helia
 
     if (helia == null) {
@@ -133,9 +141,11 @@ async function getFromPeer (cid: CID, target: Multiaddr, timeout: number, dataDi
     }
 
     // a block already kept in the data directory needs no network
+    let connection: Connection | undefined
+
     if (!(await helia.blockstore.has(cid, { signal }))) {
       try {
-        await peer.dial(target, { signal })
+        connection = await peer.dial(target, { signal })
       } catch (err: any) {
         io.err(`docpeer block get: cannot reach ${target.toString()}: ${reason(err, signal, io, timeout)}`)
         return EXIT_FAILURE
@@ -143,14 +153,26 @@ async function getFromPeer (cid: CID, target: Multiaddr, timeout: number, dataDi
     }
 
     const chunks: Uint8Array[] = []
+    const done = new AbortController()
 
     try {
-      for await (const chunk of helia.blockstore.get(cid, { signal })) {
-        chunks.push(chunk)
-      }
+      const received = (async () => {
+        for await (const chunk of helia.blockstore.get(cid, { signal })) {
+          chunks.push(chunk)
+        }
+      })()
+      // a peer without helia does not speak bitswap: say so instead of waiting out the timeout
+      const lacks = connection == null
+        ? new Promise<void>(() => {})
+        : whenPeerLacks(peer.libp2p, connection, BITSWAP_PROTOCOLS, done.signal).then(() => {
+          throw new Error(`${target.toString()} has no bitswap (it does not run helia: start it with docpeer daemon --helia)`)
+        })
+      await Promise.race([received, lacks])
     } catch (err: any) {
       io.err(`docpeer block get: block ${cid.toString()} not received from ${target.toString()}: ${reason(err, signal, io, timeout)}`)
       return EXIT_FAILURE
+    } finally {
+      done.abort()
     }
 
     await io.write(Buffer.concat(chunks))
@@ -199,6 +221,10 @@ function parsePeer (text: string): Multiaddr {
 function reason (err: any, signal: AbortSignal, io: CliIO, timeout: number): string {
   if (signal.aborted && !io.signal.aborted) {
     return `timed out after ${timeout / 1000} s`
+  }
+
+  if (err?.name === 'Error') {
+    return String(err.message)
   }
 
   // helia wraps the broker's failure (e.g. an abort) in LoadBlockFailedError: the cause says more

@@ -3,11 +3,12 @@
  * (again when they change) and the peers that connect and disconnect, until SIGINT or SIGTERM.
  */
 import { createPeer } from '../../node/peer.ts'
-import { parseCommandArgs } from '../args.ts'
+import { checkHost, parseCommandArgs } from '../args.ts'
 import { parseMetricsAddress, prepareDaemonExtras } from '../daemon-extras.ts'
 import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WSS_PORT, DEFAULT_WS_PORT } from '../defaults.ts'
 import { DAEMON_HELP } from '../help.ts'
 import { EXIT_OK, UsageError } from '../io.ts'
+import { explainListenError } from '../listen-errors.ts'
 import { checkMultiaddrs } from '../multiaddr-args.ts'
 import type { PeerRole } from '../../config/types.ts'
 import type { Docpeer } from '../../node/peer.ts'
@@ -56,6 +57,7 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     throw new UsageError('--tls-cert and --tls-key need --role server')
   }
 
+  const host = checkHost(values.host as string | undefined)
   const json = values.json === true
   const serveDocs = values['serve-docs'] !== false
   const bridgePort = parsePort('automerge-ws', values['automerge-ws'] as string | undefined)
@@ -70,7 +72,7 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
   const bridge = bridgePort == null
     ? undefined
     // imported only when asked for: it loads the ws server and automerge's WebSocket adapter
-    : await (await import('../../bridge/index.ts')).automergeWebSocketBridge({ port: bridgePort, host: values.host as string | undefined })
+    : await (await import('../../bridge/index.ts')).automergeWebSocketBridge({ port: bridgePort, host })
 
   const extras = await prepareDaemonExtras({ control: values.control !== false, metrics })
   const peer = await createPeer({
@@ -79,14 +81,14 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     role,
     dataDir: String(values['data-dir'] ?? DEFAULT_DATA_DIR),
     listen: checkMultiaddrs('listen', values.listen as string[] | undefined),
-    host: values.host as string | undefined,
+    host,
     ports: { tcp: DEFAULT_TCP_PORT, ws: DEFAULT_WS_PORT, wss: DEFAULT_WSS_PORT },
     announce: checkMultiaddrs('announce', values.announce as string[] | undefined),
-    bootstrap: checkMultiaddrs('bootstrap', values.bootstrap as string[] | undefined),
+    bootstrap: checkMultiaddrs('bootstrap', values.bootstrap as string[] | undefined, true),
     mdns: values.mdns as boolean | undefined,
     helia: values.helia === true,
     tls: tlsCert != null && tlsKey != null ? { cert: tlsCert, key: tlsKey } : undefined
-  }).catch(async err => { await extras.close(); throw err })
+  }).catch(async err => { await extras.close(); return explainListenError(err) })
   const attached = await extras.attach(peer).catch(async err => {
     await extras.close()
     await peer.stop()

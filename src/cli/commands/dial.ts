@@ -8,6 +8,7 @@ import { parseCommandArgs, parseSeconds } from '../args.ts'
 import { DEFAULT_DIAL_TIMEOUT } from '../defaults.ts'
 import { DIAL_HELP } from '../help.ts'
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../io.ts'
+import { shortLivedPeerOptions } from '../short-lived.ts'
 import type { CliIO } from '../io.ts'
 
 export async function dialCommand (args: string[], io: CliIO): Promise<number> {
@@ -34,7 +35,7 @@ export async function dialCommand (args: string[], io: CliIO): Promise<number> {
 
   const timeout = parseSeconds('timeout', values.timeout as string | undefined, DEFAULT_DIAL_TIMEOUT)
   const signal = AbortSignal.any([AbortSignal.timeout(timeout), io.signal])
-  const peer = await createPeer({ listen: [], mdns: false })
+  const peer = await createPeer(shortLivedPeerOptions(timeout))
 
   try {
     const connection = await peer.dial(target, { signal })

@@ -1,37 +1,62 @@
 /**
- * `docpeer doc create|show|change|watch`: automerge documents from the command line, kept in a data
- * directory or in a running peer reached with `--peer`.
+ * `docpeer doc create|show|change|watch|heads|export|import|ls|rm`: automerge documents from the
+ * command line, kept in a data directory or in a running peer reached with `--peer`.
  */
 import { parseCommandArgs, parseSeconds } from '../args.ts'
 import { DEFAULT_DATA_DIR, DEFAULT_DOC_TIMEOUT } from '../defaults.ts'
-import { applyDocChange, parseDocChanges } from '../doc-changes.ts'
+import { exportDoc, importDoc, listDocs, removeDoc, showHeads } from '../doc-admin.ts'
+import { applyDocChange, parseDocChanges, planDocChanges } from '../doc-changes.ts'
 import { checkUrl, openDocSession, persist } from '../doc-session.ts'
 import { DOC_HELP } from '../help.ts'
-import { EXIT_FAILURE, EXIT_OK, UsageError } from '../io.ts'
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../io.ts'
 import type { DocSession } from '../doc-session.ts'
 import type { CliIO } from '../io.ts'
-import type { DocHandle } from '@automerge/automerge-repo'
+import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
 
-const SUBCOMMANDS = ['create', 'show', 'change', 'watch'] as const
-type Subcommand = typeof SUBCOMMANDS[number]
+/**
+ * Each command and the positionals it takes after its name: how many, and whether the first is a URL.
+ */
+const SUBCOMMANDS = {
+  create: { url: false, min: 0, max: Infinity },
+  show: { url: true, min: 1, max: 1 },
+  change: { url: true, min: 2, max: Infinity },
+  watch: { url: true, min: 1, max: 1 },
+  heads: { url: true, min: 1, max: 1 },
+  export: { url: true, min: 2, max: 2 },
+  import: { url: false, min: 1, max: 1 },
+  ls: { url: false, min: 0, max: 0 },
+  rm: { url: true, min: 1, max: 1 }
+} as const
+type Subcommand = keyof typeof SUBCOMMANDS
+const LOCAL_ONLY: readonly Subcommand[] = ['ls', 'rm']
+
+function usageOf (sub: Subcommand): string {
+  return DOC_HELP.split('\n').find(line => line.startsWith(`  docpeer doc ${sub}`))?.trim().split(/\s{3,}/)[0] ?? `docpeer doc ${sub}`
+}
 
 export async function docCommand (args: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = args
 
-  if (sub == null || sub === '--help' || sub === '-h') {
-    io.out(DOC_HELP)
-    return sub == null ? 2 : EXIT_OK
+  if (sub == null) {
+    io.err(DOC_HELP)
+    return EXIT_USAGE
   }
 
-  if (!(SUBCOMMANDS as readonly string[]).includes(sub)) {
-    throw new UsageError(`unknown doc command "${sub}" (use ${SUBCOMMANDS.join(', ')})`)
+  if (sub === '--help' || sub === '-h') {
+    io.out(DOC_HELP)
+    return EXIT_OK
+  }
+
+  if (!Object.hasOwn(SUBCOMMANDS, sub)) {
+    throw new UsageError(`unknown doc command "${sub}" (use ${Object.keys(SUBCOMMANDS).join(', ')})`)
   }
 
   const { values, positionals } = parseCommandArgs(rest, {
     peer: { type: 'string' },
     'data-dir': { type: 'string' },
     timeout: { type: 'string' },
-    content: { type: 'string' }
+    content: { type: 'string' },
+    url: { type: 'string' }
   }, true)
 
   if (values.help === true) {
@@ -39,27 +64,37 @@ export async function docCommand (args: string[], io: CliIO): Promise<number> {
     return EXIT_OK
   }
 
+  const subcommand = sub as Subcommand
+  const shape = SUBCOMMANDS[subcommand]
   const timeout = parseSeconds('timeout', values.timeout as string | undefined, DEFAULT_DOC_TIMEOUT)
   const peerAddr = values.peer as string | undefined
   // a short-lived peer keeps documents in memory unless told where; a local one uses the data dir
   const dataDir = (values['data-dir'] as string | undefined) ?? (peerAddr == null ? DEFAULT_DATA_DIR : undefined)
-  const subcommand = sub as Subcommand
 
   // check everything typed before starting a peer
-  const url = subcommand === 'create' ? undefined : checkUrl(positionals[0])
-  const changeArgs = subcommand === 'create' ? positionals : positionals.slice(1)
-  const changes = subcommand === 'change' || changeArgs.length > 0 ? parseDocChanges(changeArgs) : []
+  if (positionals.length < shape.min || positionals.length > shape.max) {
+    throw new UsageError(shape.url && positionals.length === 0 ? `doc ${subcommand} takes one URL: ${usageOf(subcommand)}` : `wrong number of arguments: ${usageOf(subcommand)}`)
+  }
+
+  if (peerAddr != null && LOCAL_ONLY.includes(subcommand)) {
+    throw new UsageError(`doc ${subcommand} works on the local data directory (--data-dir), not through --peer`)
+  }
+
+  const url = shape.url ? checkUrl(positionals[0]) : undefined
+  const importInto = values.url == null ? undefined : checkUrl(values.url as string)
+  const changes = subcommand === 'change' ? parseDocChanges(positionals.slice(1)) : subcommand === 'create' && positionals.length > 0 ? parseDocChanges(positionals) : []
   const content = parseContent(values.content as string | undefined)
 
-  if ((subcommand === 'show' || subcommand === 'watch') && positionals.length !== 1) {
-    throw new UsageError(`doc ${subcommand} takes one URL`)
+  if (subcommand === 'ls') {
+    return listDocs(dataDir ?? DEFAULT_DATA_DIR, io)
   }
 
   const deadline = AbortSignal.any([AbortSignal.timeout(timeout), io.signal])
-  const session = await openDocSession({ dataDir, peer: peerAddr, signal: deadline }, io)
+  const session = await openDocSession({ dataDir, peer: peerAddr, signal: deadline, timeout }, io)
 
   try {
     if (subcommand === 'create') {
+      planDocChanges(content ?? {}, changes)
       const handle = session.repo.create<any>(content ?? {})
 
       if (changes.length > 0) {
@@ -71,6 +106,10 @@ export async function docCommand (args: string[], io: CliIO): Promise<number> {
       return EXIT_OK
     }
 
+    if (subcommand === 'import') {
+      return await importDoc(session, positionals[0], importInto, deadline, io)
+    }
+
     const handle = await find(session, url!, deadline)
 
     if (handle == null) {
@@ -78,20 +117,27 @@ export async function docCommand (args: string[], io: CliIO): Promise<number> {
       return EXIT_FAILURE
     }
 
-    if (subcommand === 'show') {
-      io.out(JSON.stringify(handle.doc(), null, 2))
-      return EXIT_OK
+    switch (subcommand) {
+      case 'show':
+        io.out(JSON.stringify(handle.doc(), null, 2))
+        return EXIT_OK
+      case 'change':
+        // every change on a copy first: a bad one throws before the document is touched
+        planDocChanges(handle.doc(), changes)
+        handle.change(doc => { changes.forEach(change => { applyDocChange(doc, change) }) })
+        await persist(session, handle, deadline)
+        io.out(JSON.stringify(handle.doc(), null, 2))
+        return EXIT_OK
+      case 'heads':
+        showHeads(handle, io)
+        return EXIT_OK
+      case 'export':
+        return await exportDoc(handle, positionals[1], io)
+      case 'rm':
+        return await removeDoc(session, handle, io)
+      default:
+        return await watch(session, handle, io)
     }
-
-    if (subcommand === 'change') {
-      handle.change(doc => { changes.forEach(change => { applyDocChange(doc, change) }) })
-      await persist(session, handle, deadline)
-      io.out(JSON.stringify(handle.doc(), null, 2))
-      return EXIT_OK
-    }
-
-    await watch(handle, io)
-    return EXIT_OK
   } finally {
     await session.close()
   }
@@ -117,9 +163,9 @@ function parseContent (text: string | undefined): Record<string, unknown> | unde
   return content as Record<string, unknown>
 }
 
-async function find (session: DocSession, url: string, signal: AbortSignal): Promise<DocHandle<any> | undefined> {
+async function find (session: DocSession, url: AutomergeUrl, signal: AbortSignal): Promise<DocHandle<any> | undefined> {
   try {
-    return await session.repo.find<any>(url as any, { signal })
+    return await session.repo.find<any>(url, { signal })
   } catch (err: any) {
     if (signal.aborted || /unavailable/.test(String(err.message))) {
       return undefined
@@ -130,17 +176,28 @@ async function find (session: DocSession, url: string, signal: AbortSignal): Pro
 }
 
 /**
- * Prints the document, then each new version as one JSON line, until SIGINT/SIGTERM.
+ * Prints the document, then each new version as one JSON line, until SIGINT/SIGTERM (exit 0) or
+ * until the peer of `--peer` goes away (exit 1: nothing more will arrive).
  */
-async function watch (handle: DocHandle<any>, io: CliIO): Promise<void> {
+async function watch (session: DocSession, handle: DocHandle<any>, io: CliIO): Promise<number> {
   io.out(JSON.stringify(handle.doc()))
   const onChange = ({ doc }: { doc: unknown }): void => { io.out(JSON.stringify(doc)) }
   handle.on('change', onChange)
 
   try {
-    if (!io.signal.aborted) {
-      await new Promise(resolve => io.signal.addEventListener('abort', resolve, { once: true }))
-    }
+    const stopped = new Promise<number>(resolve => {
+      if (io.signal.aborted) {
+        resolve(EXIT_OK)
+      }
+
+      io.signal.addEventListener('abort', () => { resolve(EXIT_OK) }, { once: true })
+    })
+    const gone = session.remoteGone?.then(() => {
+      io.err(`docpeer doc watch: disconnected from ${session.remote?.remotePeer.toString() ?? 'the peer'}; no more changes will arrive`)
+      return EXIT_FAILURE
+    })
+
+    return await Promise.race(gone == null ? [stopped] : [stopped, gone])
   } finally {
     handle.off('change', onChange)
   }
