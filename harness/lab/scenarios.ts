@@ -17,7 +17,8 @@ import type { NatType } from './net.ts'
 
 const LAB_PEER = fileURLToPath(new URL('./lab-peer.ts', import.meta.url))
 
-export const SERVER_PORT = 4101
+/** the lab server's port: not the CLI's default (4101), so a CLI server can run beside it */
+export const SERVER_PORT = 4201
 
 export type IceChoice = 'none' | 'stun' | 'stun+turn'
 

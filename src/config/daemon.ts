@@ -14,7 +14,7 @@ import { dcutr } from '@libp2p/dcutr'
 import { mdns } from '@libp2p/mdns'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
-import { natListen, natPeerDiscovery, natTransport, natAnnounceFilter } from './nat.ts'
+import { natListen, natPeerDiscovery, natTransports, natAnnounceFilter } from './nat.ts'
 import { bootstrapDiscovery, commonConnectionOptions, commonServices } from './common.ts'
 import { DEFAULT_INBOUND_CONNECTION_THRESHOLD_DAEMON, DEFAULT_MAX_CONNECTIONS_DAEMON } from './constants.ts'
 import type { ConfigInit } from './types.ts'
@@ -47,7 +47,7 @@ export function daemonOptions (init: ConfigInit): Libp2pOptions<any> {
       tcp(),
       webSockets(),
       circuitRelayTransport(),
-      natTransport(init.iceServers)
+      ...natTransports(init.iceServers)
     ],
     ...commonConnectionOptions(),
     peerDiscovery,

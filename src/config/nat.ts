@@ -8,7 +8,7 @@
  * drops TCP observed addresses, js-libp2p#2620), WebRTC with a STUN server does.
  */
 import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
-import { webRTC } from '@libp2p/webrtc'
+import { webRTC, webRTCDirect } from '@libp2p/webrtc'
 import { relayedAddressFilter } from './announce-filter.ts'
 import { DEFAULT_DISCOVERY_INTERVAL, DEFAULT_DISCOVERY_TOPIC } from './constants.ts'
 import type { IceServer } from './types.ts'
@@ -19,11 +19,13 @@ export function natListen (): string[] {
 }
 
 /**
- * WebRTC between peers that reach each other through a relay. No ICE servers unless given: libp2p's
+ * WebRTC between peers that reach each other through a relay, and WebRTC Direct dials (to servers'
+ * `/webrtc-direct` listeners; a daemon does not listen on it). No ICE servers unless given: libp2p's
  * default is public STUN servers, which docpeer never contacts unasked.
  */
-export function natTransport (iceServers: IceServer[] = []): NonNullable<Libp2pOptions['transports']>[number] {
-  return webRTC({ rtcConfiguration: { iceServers } })
+export function natTransports (iceServers: IceServer[] = []): NonNullable<Libp2pOptions['transports']> {
+  const rtcConfiguration = { iceServers }
+  return [webRTC({ rtcConfiguration }), webRTCDirect({ rtcConfiguration })]
 }
 
 export function natPeerDiscovery (): NonNullable<Libp2pOptions['peerDiscovery']> {

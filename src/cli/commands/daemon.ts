@@ -4,7 +4,8 @@
  */
 import { createPeer } from '../../node/peer.ts'
 import { checkMultiaddrs, parseCommandArgs } from '../args.ts'
-import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WS_PORT, DEFAULT_WSS_PORT } from '../defaults.ts'
+import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WEBRTC_DIRECT_PORT, DEFAULT_WS_PORT, DEFAULT_WSS_PORT } from '../defaults.ts'
+import { ICE_HELP, ICE_OPTIONS, iceServersFromArgs } from '../ice-args.ts'
 import { EXIT_OK, UsageError } from '../io.ts'
 import type { PeerRole } from '../../config/types.ts'
 import type { Docpeer } from '../../node/peer.ts'
@@ -16,11 +17,12 @@ Runs a peer until SIGINT or SIGTERM. Prints its peer id, then one dialable multi
 whenever they change), and a line for every peer that connects or disconnects.
 
 Options:
-  --role daemon|server  daemon: TCP + WebSocket, mDNS LAN discovery (default)
-                        server: TCP + WebSocket (+ WSS with --tls-*), circuit relay v2 server
+  --role daemon|server  daemon: TCP + WebSocket, mDNS LAN discovery, WebRTC through relays (default)
+                        server: TCP + WebSocket (+ WSS with --tls-*), WebRTC Direct, circuit relay v2 server
   --listen MA           listen address, repeatable; replaces the default listeners
                         (defaults: /ip4/0.0.0.0/tcp/${DEFAULT_TCP_PORT}, /ip4/0.0.0.0/tcp/${DEFAULT_WS_PORT}/ws,
-                        and /ip4/0.0.0.0/tcp/${DEFAULT_WSS_PORT}/tls/ws for a server with a certificate)
+                        /ip4/0.0.0.0/udp/${DEFAULT_WEBRTC_DIRECT_PORT}/webrtc-direct for a server, and
+                        /ip4/0.0.0.0/tcp/${DEFAULT_WSS_PORT}/tls/ws for a server with a certificate)
   --host IP             host of the default listeners (default 0.0.0.0)
   --announce MA         address to announce instead of the listen addresses, repeatable
   --bootstrap MA        peer to dial at start and keep redialing, repeatable
@@ -28,6 +30,7 @@ Options:
   --tls-cert FILE       PEM certificate for the WSS listener (server role)
   --tls-key FILE        PEM private key for the WSS listener (server role)
   --no-mdns             turn LAN discovery off
+${ICE_HELP}
   --helia               run helia: serve and fetch IPFS blocks over bitswap (blocks in DIR/blocks)
   --no-serve-docs       no automerge Repo: do not keep or share documents (by default the daemon
                         keeps documents in DIR/automerge and syncs them with every peer that asks)
@@ -52,7 +55,8 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     helia: { type: 'boolean' },
     'serve-docs': { type: 'boolean' },
     'automerge-ws': { type: 'string' },
-    json: { type: 'boolean' }
+    json: { type: 'boolean' },
+    ...ICE_OPTIONS
   })
 
   if (values.help === true) {
@@ -78,6 +82,7 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
   }
 
   const json = values.json === true
+  const iceServers = iceServersFromArgs(values)
   const serveDocs = values['serve-docs'] !== false
   const bridgePort = parsePort('automerge-ws', values['automerge-ws'] as string | undefined)
 
@@ -97,7 +102,8 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     dataDir: String(values['data-dir'] ?? DEFAULT_DATA_DIR),
     listen: checkMultiaddrs('listen', values.listen as string[] | undefined),
     host: values.host as string | undefined,
-    ports: { tcp: DEFAULT_TCP_PORT, ws: DEFAULT_WS_PORT, wss: DEFAULT_WSS_PORT },
+    ports: { tcp: DEFAULT_TCP_PORT, ws: DEFAULT_WS_PORT, wss: DEFAULT_WSS_PORT, webrtcDirect: DEFAULT_WEBRTC_DIRECT_PORT },
+    iceServers,
     announce: checkMultiaddrs('announce', values.announce as string[] | undefined),
     bootstrap: checkMultiaddrs('bootstrap', values.bootstrap as string[] | undefined),
     mdns: values.mdns as boolean | undefined,

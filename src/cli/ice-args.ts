@@ -1,0 +1,39 @@
+/**
+ * `--stun URL`, `--turn URL`, `--turn-user NAME`, `--turn-password SECRET`: the ICE servers of a
+ * daemon's WebRTC connections. None by default: docpeer contacts no public STUN server unasked.
+ */
+import { iceServersFrom } from '../config/ice.ts'
+import { UsageError } from './io.ts'
+import type { IceServer } from '../config/types.ts'
+
+export const ICE_OPTIONS = {
+  stun: { type: 'string', multiple: true },
+  turn: { type: 'string', multiple: true },
+  'turn-user': { type: 'string' },
+  'turn-password': { type: 'string' }
+} as const
+
+export const ICE_HELP = `  --stun URL            STUN server for WebRTC (stun:host:3478), repeatable; a daemon behind a
+                        port-preserving NAT needs one for direct connections (default: none)
+  --turn URL            TURN server for WebRTC (turn:host:3478), repeatable, with --turn-user and
+                        --turn-password (coturn's long-term credentials; default: none)`
+
+export function iceServersFromArgs (values: Record<string, unknown>): IceServer[] | undefined {
+  const stun = values.stun as string[] | undefined
+  const turn = values.turn as string[] | undefined
+
+  if (stun == null && turn == null) {
+    return undefined
+  }
+
+  try {
+    return iceServersFrom({
+      stun,
+      turn,
+      username: values['turn-user'] as string | undefined,
+      credential: values['turn-password'] as string | undefined
+    })
+  } catch (err: any) {
+    throw new UsageError(err.message)
+  }
+}
