@@ -198,3 +198,25 @@ export function summary (result: NatPairResult): string {
   const paths = [...new Set(ok.map(r => r.path?.includes('/webrtc') === true ? 'WebRTC' : (r.path ?? '?')))]
   return `${result.name}: ${ok.length}/${result.runs.length} synced on a direct connection; dial to direct ${fmt(direct)}; change latency ${fmt(latency)}; path ${paths.join(', ') || '-'}; TURN allocations ${result.turnAllocations}`
 }
+
+/**
+ * Two daemons bootstrapped to the same server, nobody told about the other: pubsub peer discovery
+ * through the server and the discovery dialer must give them a direct connection. Resolves with the
+ * ms from B's start to it, and its address.
+ */
+export async function discoverDirect (lab: Lab, serverAddr: string, iceServers: LabPeerOptions['iceServers'], timeout = 30_000): Promise<{ ms: number, addr: string }> {
+  const peerOptions: LabPeerOptions = { bootstrap: [serverAddr], iceServers }
+  const a = await startLabPeer(lab, lab.home('a').host, peerOptions)
+  const start = Date.now()
+  const b = await startLabPeer(lab, lab.home('b').host, peerOptions)
+
+  try {
+    const addr = await poll('a direct connection between discovered daemons', timeout, async () => {
+      const { connections } = await b.request('connections')
+      return (connections as Array<{ peer: string, addr: string, limited: boolean }>).find(c => c.peer === a.peerId && !c.limited)?.addr
+    })
+    return { ms: Date.now() - start, addr }
+  } finally {
+    await Promise.all([a.stop(), b.stop()])
+  }
+}
