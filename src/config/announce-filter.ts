@@ -61,4 +61,3 @@ export function relayedAddressFilter (addrs: Multiaddr[]): Multiaddr[] {
     return !(c.over === '' && circuits.some(o => o != null && o.over === '/webrtc' && o.relay === c.relay))
   })
 }
-
