@@ -35,6 +35,11 @@ export async function startCoturn (lab: Lab, timeout = 10_000): Promise<Coturn> 
     '--no-cli',
     // the lab's "public" addresses are a documentation range: allow relaying to them
     '--allowed-peer-ip', '198.51.100.0-198.51.100.255',
+    // and refuse private peers, as a public TURN server should: a Send to a peer's LAN host
+    // candidate (10.0.x.2, no route from the public segment) fails with ENETUNREACH, and coturn
+    // 4.6.1 then closes the whole allocation ("closed (2nd stage) ... reason: general"), so every
+    // later TURN request of that peer got 438/400 and TURN never carried a connection
+    '--denied-peer-ip', '10.0.0.0-10.255.255.255',
     '--log-file', 'stdout',
     '--simple-log',
     '--verbose',
