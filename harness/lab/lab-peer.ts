@@ -122,6 +122,8 @@ process.on('message', (request: any) => {
         return dialDirect(request.addr, request.timeout ?? 30_000)
       case 'connections':
         return { connections: peer.libp2p.getConnections().map(describe) }
+      case 'reachability':
+        return { reachability: peer.reachability() }
       case 'addrs':
         return { addrs: peer.libp2p.getMultiaddrs().map(ma => ma.toString()) }
       case 'stop':

@@ -2,7 +2,7 @@
  * The NAT lab's scenarios: two daemons in home networks behind NATs, one public server that holds
  * no documents (`serveDocs: false`) and coturn on the public segment. Each run starts fresh daemon
  * processes, waits for A's relay reservation, has B dial A's `/p2p-circuit/webrtc` address, and
- * measures the time to a direct (not limited) connection, then syncs a document and measures the
+ * measures the time to a WebRTC connection (not limited: direct, or through TURN where a NAT is hard), then syncs a document and measures the
  * latency of one change (A's change to B seeing it, same machine clock) and which connection carried
  * it. Used by `npm run lab` (20 runs) and test/lab-nat.node.ts (1 run).
  */
@@ -196,7 +196,7 @@ export function summary (result: NatPairResult): string {
   const latency = ok.map(r => r.latencyMs ?? 0)
   const fmt = (v: number[]): string => v.length === 0 ? '-' : `median ${median(v)} ms (min ${Math.min(...v)}, max ${Math.max(...v)})`
   const paths = [...new Set(ok.map(r => r.path?.includes('/webrtc') === true ? 'WebRTC' : (r.path ?? '?')))]
-  return `${result.name}: ${ok.length}/${result.runs.length} synced on a direct connection; dial to direct ${fmt(direct)}; change latency ${fmt(latency)}; path ${paths.join(', ') || '-'}; TURN allocations ${result.turnAllocations}`
+  return `${result.name}: ${ok.length}/${result.runs.length} synced on a WebRTC connection (not limited); dial to WebRTC ${fmt(direct)}; change latency ${fmt(latency)}; path ${paths.join(', ') || '-'}; TURN allocations ${result.turnAllocations}`
 }
 
 /**

@@ -24,8 +24,8 @@ const SCENARIOS: Record<string, Scenario> = {
   // controls: no STUN server (host candidates only cannot cross a NAT); STUN across a hard NAT
   'easy-easy-no-stun': { natA: 'easy', natB: 'easy', ice: 'none', mustPass: false },
   'easy-hard': { natA: 'easy', natB: 'hard', ice: 'stun', mustPass: false },
-  'easy-hard-turn': { natA: 'easy', natB: 'hard', ice: 'stun+turn', mustPass: false },
-  'hard-hard-turn': { natA: 'hard', natB: 'hard', ice: 'stun+turn', mustPass: false }
+  'easy-hard-turn': { natA: 'easy', natB: 'hard', ice: 'stun+turn', mustPass: true },
+  'hard-hard-turn': { natA: 'hard', natB: 'hard', ice: 'stun+turn', mustPass: true }
 }
 
 const { values } = parseArgs({

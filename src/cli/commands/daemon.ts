@@ -6,6 +6,7 @@ import { createPeer } from '../../node/peer.ts'
 import { checkMultiaddrs, parseCommandArgs } from '../args.ts'
 import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WEBRTC_DIRECT_PORT, DEFAULT_WS_PORT, DEFAULT_WSS_PORT } from '../defaults.ts'
 import { ICE_HELP, ICE_OPTIONS, iceServersFromArgs } from '../ice-args.ts'
+import { reachabilityReporter } from '../reachability-report.ts'
 import { EXIT_OK, UsageError } from '../io.ts'
 import type { PeerRole } from '../../config/types.ts'
 import type { Docpeer } from '../../node/peer.ts'
@@ -112,13 +113,18 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
   })
 
   const report = reporter(io, json)
+  const reportReachability = reachabilityReporter(io, json, role)
   report.started(peer)
+  reportReachability(peer)
 
   if (bridge != null) {
     report.bridge(bridge.url)
   }
 
-  const onAddresses = (): void => { report.addresses(peer) }
+  const onAddresses = (): void => {
+    report.addresses(peer)
+    reportReachability(peer)
+  }
   const onOpen = (evt: CustomEvent<any>): void => { report.connection('connect', evt.detail.remotePeer.toString(), evt.detail.remoteAddr.toString()) }
   const onClose = (evt: CustomEvent<any>): void => { report.connection('disconnect', evt.detail.remotePeer.toString(), evt.detail.remoteAddr.toString()) }
 
