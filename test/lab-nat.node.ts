@@ -19,6 +19,19 @@ describe('NAT lab', function () {
     expect(run.error).to.equal(undefined)
     expect(run.ok).to.equal(true)
     expect(run.path).to.include('/p2p-circuit/webrtc')
+    // A knows it is behind a NAT, holds a reservation on the server, and its link to B is WebRTC
+    expect(run.reachability?.status).to.equal('behind-nat')
+    expect(run.reachability?.reservations).to.have.lengthOf(1)
+    expect(run.reachability?.kindToB).to.equal('webrtc')
+  })
+
+  it('hard NAT on both sides: sync over WebRTC through the lab\'s TURN server, the server keeps no documents', async () => {
+    const result = await runNatPair({ prefix, natA: 'hard', natB: 'hard', ice: 'stun+turn', runs: 1 })
+    const [run] = result.runs
+    expect(run.error).to.equal(undefined)
+    expect(run.ok).to.equal(true)
+    expect(run.path).to.include('/p2p-circuit/webrtc')
+    expect(result.turnAllocations).to.be.greaterThan(0)
   })
 
   it('without a STUN server the same NATs give no direct connection (the lab really NATs)', async () => {

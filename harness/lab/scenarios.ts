@@ -43,6 +43,8 @@ export interface RunResult {
   latencyMs?: number
   /** remote address of the connection B synced over */
   path?: string
+  /** A's `peer.reachability()` after the sync: status, relays with its reservation, and the kind of its connection to B */
+  reachability?: { status: string, reservations: string[], kindToB?: string }
   error?: string
 }
 
@@ -145,8 +147,14 @@ async function onePairRun (lab: Lab, serverAddr: string, iceServers: LabPeerOpti
     const changed = await a.request('change', { url, text: 'v1' })
     const { at, path } = await seen
     const carrier = (path as Array<{ peer: string, addr: string, limited: boolean }>).find(c => c.peer === a.peerId && !c.limited)
+    const { reachability } = await a.request('reachability')
 
     return {
+      reachability: {
+        status: reachability.status,
+        reservations: reachability.reservations,
+        kindToB: reachability.connections.find((c: { peer: string, limited: boolean }) => c.peer === b.peerId && !c.limited)?.kind
+      },
       ok: carrier != null,
       directMs: dialed.ms,
       latencyMs: at - changed.at,
