@@ -2,11 +2,11 @@
  * The pieces of issue 12 a Node test can check without a network: ICE server URLs, the announce
  * filter for relayed addresses, the CLI's --stun/--turn flags, and reachability on loopback.
  */
-import { expect } from 'aegir/chai'
 import { multiaddr } from '@multiformats/multiaddr'
+import { expect } from 'aegir/chai'
+import { loopbackPeer } from '../harness/peers.ts'
 import { relayedAddressFilter } from '../src/config/announce-filter.ts'
 import { iceServersFrom } from '../src/config/ice.ts'
-import { loopbackPeer } from '../harness/peers.ts'
 import { runCli } from './fixtures/cli.ts'
 
 const RELAY = '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'

@@ -4,9 +4,9 @@
  * pass: libp2p withholds unverified public addresses and a server behind a NAT or on a private
  * address cannot know its public one.
  */
+import type { CliIO } from './io.ts'
 import type { PeerRole } from '../config/types.ts'
 import type { Docpeer } from '../node/peer.ts'
-import type { CliIO } from './io.ts'
 
 const STATUS_TEXT = {
   public: 'public',

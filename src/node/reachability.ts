@@ -2,12 +2,11 @@
  * How a peer can be reached, from what libp2p knows: its own addresses, its relay reservations
  * (its `/p2p-circuit` addresses) and its open connections.
  *
- * - `public`: it has a dialable non-relayed address outside the private, loopback and
- *   documentation ranges (a listen address on a public interface or an `announce` address)
- * - `behind-nat`: it has no such address but holds a relay reservation: others reach it through the
- *   relay, and directly over WebRTC when both NATs allow it
- * - `unknown`: neither (no relay connected yet, or a server on a private address that needs
- *   `announce`)
+ * `public`: it has a dialable non-relayed address outside the private, loopback and documentation
+ * ranges (a listen address on a public interface or an `announce` address). `behind-nat`: it has no
+ * such address but holds a relay reservation: others reach it through the relay, and directly over
+ * WebRTC when both NATs allow it. `unknown`: neither (no relay connected yet, or a server on a
+ * private address that needs `announce`).
  */
 import { isLoopback, isPrivate } from '@libp2p/utils'
 import type { Connection, Libp2p } from '@libp2p/interface'
