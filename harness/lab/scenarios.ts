@@ -113,7 +113,8 @@ export async function withNatLab<T> (init: Pick<NatPairInit, 'prefix' | 'natA' |
     const coturn = await startCoturn(lab)
     const server = await startLabPeer(lab, lab.pub, {
       role: 'server',
-      listen: [`/ip4/${PUBLIC_IP}/tcp/${SERVER_PORT}`],
+      // WebSocket for browsers in the lab
+      listen: [`/ip4/${PUBLIC_IP}/tcp/${SERVER_PORT}`, `/ip4/${PUBLIC_IP}/tcp/${SERVER_PORT + 1}/ws`],
       serveDocs: false
     })
     const serverAddr = `/ip4/${PUBLIC_IP}/tcp/${SERVER_PORT}/p2p/${server.peerId}`
