@@ -20,7 +20,7 @@ import { bundleBrowser } from './bundle.ts'
 import { serveDirectory } from './static-server.ts'
 import type { AutomergeUrl } from '@automerge/automerge-repo'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
+const root = fileURLToPath(new URL('../..', import.meta.url))
 const example = join(root, 'examples/browser')
 
 const { values } = parseArgs({
