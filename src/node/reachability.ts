@@ -42,7 +42,8 @@ export function connectionKind (connection: Pick<Connection, 'remoteAddr'>): Con
     return 'webrtc-direct'
   }
 
-  if (addr.includes(`${CIRCUIT}/webrtc`)) {
+  // `/p2p-circuit/webrtc/...` on the dialing side, `/webrtc/p2p/<peer>` on the side that accepted it
+  if (/\/webrtc(\/|$)/.test(addr)) {
     return 'webrtc'
   }
 
