@@ -51,5 +51,9 @@ describe('NAT lab', function () {
       'daemon SIGINT exit 0', 'server SIGINT exit 0', 'daemon SIGTERM exit 0', 'server SIGTERM exit 0'
     ])
     expect(stops.every(s => s.webrtcConnections > 0)).to.equal(true)
+    // the daemon says it is behind a NAT; the server, on an address libp2p counts as private, warns
+    // that it has no public address to announce
+    expect(stops[0].reachability).to.include('behind-nat')
+    expect(stops[1].reachability).to.include('warning')
   })
 })

@@ -20,6 +20,8 @@ export interface StopResult {
   exit: string
   /** the WebRTC connections the stopped process had */
   webrtcConnections: number
+  /** what it printed about its reachability: the `reachability` JSON lines' statuses, and warnings */
+  reachability: string[]
   stderrTail?: string
 }
 
@@ -88,6 +90,11 @@ export async function runShutdownSoak (init: { prefix: string, rounds: number, l
         await b.request('dial', { addr: webrtcAddr, timeout: 20_000 }, 25_000)
         await b.request('dial', { addr: webrtcDirect, timeout: 20_000 }, 25_000)
 
+        // the daemon learns its reservation (and prints it) shortly after its address appears
+        await cliDaemon.waitFor(/"event":"reachability","status":"behind-nat"/, 10_000).catch(() => {})
+        const printedReachability = (cli: RunningCli): string[] => cli.output().split('\n')
+          .filter(line => /"event":"(reachability|warning)"/.test(line))
+          .map(line => { const e = JSON.parse(line.slice(line.indexOf('{'))); return e.event === 'warning' ? 'warning' : e.status })
         const { connections } = await b.request('connections')
         const webrtcTo = (id: string): number => (connections as Array<{ peer: string, addr: string }>).filter(c => c.peer === id && c.addr.includes('/webrtc')).length
         const daemonId = webrtcAddr?.split('/p2p/').pop() ?? ''
@@ -95,11 +102,11 @@ export async function runShutdownSoak (init: { prefix: string, rounds: number, l
 
         cliDaemon.child.kill(signal)
         const daemonExit = await cliDaemon.exited
-        results.push({ who: 'daemon', signal, exit: daemonExit, webrtcConnections: webrtcTo(daemonId), stderrTail: daemonExit === 'exit 0' ? undefined : cliDaemon.output().slice(-1500) })
+        results.push({ who: 'daemon', signal, exit: daemonExit, webrtcConnections: webrtcTo(daemonId), reachability: printedReachability(cliDaemon), stderrTail: daemonExit === 'exit 0' ? undefined : cliDaemon.output().slice(-1500) })
 
         cliServer.child.kill(signal)
         const serverExit = await cliServer.exited
-        results.push({ who: 'server', signal, exit: serverExit, webrtcConnections: webrtcTo(serverId), stderrTail: serverExit === 'exit 0' ? undefined : cliServer.output().slice(-1500) })
+        results.push({ who: 'server', signal, exit: serverExit, webrtcConnections: webrtcTo(serverId), reachability: printedReachability(cliServer), stderrTail: serverExit === 'exit 0' ? undefined : cliServer.output().slice(-1500) })
         init.log?.(`stop round ${i + 1}/${init.rounds} (${signal}): daemon ${daemonExit}, server ${serverExit}`)
       } finally {
         cliDaemon.child.kill('SIGKILL')
