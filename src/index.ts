@@ -23,6 +23,9 @@
 export { createPeer } from './node/peer.ts'
 export type { Docpeer, DocpeerInit, SyncWithOptions } from './node/peer.ts'
 export { parseMultiaddr } from './node/multiaddr.ts'
+export type { Reachability, ReachabilityStatus, ConnectionKind, ConnectionReachability } from './node/reachability.ts'
+export { iceServersFrom } from './config/ice.ts'
+export type { IceServerUrls } from './config/ice.ts'
 export { UnsupportedRuntimeError, MIN_NODE_MAJOR } from './node/runtime.ts'
 // types only: helia itself is imported when a peer asks for it
 export type { DocpeerHelia, HeliaOptions } from './helia/index.ts'
@@ -32,7 +35,7 @@ export { commonServices, applyOverrides } from './config/common.ts'
 export type { DocpeerServices, Libp2pOverrides } from './config/common.ts'
 export type { ConfigInit, PeerRole, TlsPem, RelayServerLimits, Ports, IceServer } from './config/types.ts'
 export * from './config/constants.ts'
-export { TlsConfigError } from './config/errors.ts'
+export { TlsConfigError, InvalidIceServerError } from './config/errors.ts'
 // storage errors
 export { KeyStoreError, DataDirError } from './storage/errors.ts'
 // automerge-repo sync over libp2p

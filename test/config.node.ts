@@ -19,19 +19,20 @@ async function transportsOf (options: Libp2pOptions<any>): Promise<string[]> {
 const COMMON_SERVICES = ['identify', 'identifyPush', 'ping', 'pubsub']
 
 describe('libp2p options per environment', () => {
-  it('daemon: TCP and WS listeners, relay transport, mDNS, AutoNAT and DCUtR', async () => {
+  it('daemon: TCP and WS listeners, relay and WebRTC transports, mDNS, pubsub discovery, AutoNAT and DCUtR', async () => {
     const options = await nodeConfig.libp2pDefaults({ role: 'daemon', ports: { tcp: 4101, ws: 4102 } })
 
-    expect(options.addresses?.listen).to.deep.equal(['/ip4/0.0.0.0/tcp/4101', '/ip4/0.0.0.0/tcp/4102/ws', '/p2p-circuit'])
+    expect(options.addresses?.listen).to.deep.equal(['/ip4/0.0.0.0/tcp/4101', '/ip4/0.0.0.0/tcp/4102/ws', '/p2p-circuit', '/webrtc'])
     expect(Object.keys(options.services ?? {})).to.include.members([...COMMON_SERVICES, 'autoNAT', 'dcutr'])
     expect(options.services).to.not.have.property('relay')
-    expect(options.peerDiscovery).to.have.lengthOf(1)
-    expect(await transportsOf(options)).to.deep.equal(['@libp2p/circuit-relay-v2-transport', '@libp2p/tcp', '@libp2p/websockets'])
+    // mDNS and pubsub peer discovery (daemons on one server find each other, as browsers do)
+    expect(options.peerDiscovery).to.have.lengthOf(2)
+    expect(await transportsOf(options)).to.deep.equal(['@libp2p/circuit-relay-v2-transport', '@libp2p/tcp', '@libp2p/webrtc', '@libp2p/webrtc-direct', '@libp2p/websockets'])
   })
 
   it('daemon: mDNS off on request, bootstrap list adds a discovery module', async () => {
-    expect((await nodeConfig.libp2pDefaults({ mdns: false })).peerDiscovery).to.have.lengthOf(0)
-    expect((await nodeConfig.libp2pDefaults({ mdns: false, bootstrap: ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'] })).peerDiscovery).to.have.lengthOf(1)
+    expect((await nodeConfig.libp2pDefaults({ mdns: false })).peerDiscovery).to.have.lengthOf(1)
+    expect((await nodeConfig.libp2pDefaults({ mdns: false, bootstrap: ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'] })).peerDiscovery).to.have.lengthOf(2)
   })
 
   it('server: relay server with the given limits, WSS listener only with a certificate', async () => {

@@ -17,6 +17,15 @@ export interface ChildPeerOptions {
   offline?: boolean
 }
 
+function forkReliabilityPeer (options: ChildPeerOptions): ChildProcess {
+  return fork(FIXTURE, [], {
+    env: { ...process.env, RELIABILITY_PEER: JSON.stringify(options) },
+    // no loaders or inspector flags of the parent (mocha)
+    execArgv: [],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc']
+  })
+}
+
 export class ChildPeer {
   readonly child: ChildProcess
   peerId = ''
@@ -28,13 +37,8 @@ export class ChildPeer {
   private readonly pending = new Map<number, (reply: any) => void>()
   readonly exited: Promise<string>
 
-  private constructor (options: ChildPeerOptions) {
-    this.child = fork(FIXTURE, [], {
-      env: { ...process.env, RELIABILITY_PEER: JSON.stringify(options) },
-      // no loaders or inspector flags of the parent (mocha)
-      execArgv: [],
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc']
-    })
+  private constructor (child: ChildProcess) {
+    this.child = child
     this.child.stderr?.on('data', (chunk: Buffer) => {
       // keep the tail only
       this.stderr = (this.stderr + chunk.toString()).slice(-4000)
@@ -57,8 +61,12 @@ export class ChildPeer {
     })
   }
 
-  static async start (options: ChildPeerOptions, timeout = 60_000): Promise<ChildPeer> {
-    const peer = new ChildPeer(options)
+  /**
+   * Starts a peer process and waits for its `ready` message. `launch` starts another peer program
+   * speaking the same IPC protocol, or this one elsewhere (the NAT lab runs peers in namespaces).
+   */
+  static async start<Options = ChildPeerOptions> (options: Options, timeout = 60_000, launch: (options: Options) => ChildProcess = forkReliabilityPeer as any): Promise<ChildPeer> {
+    const peer = new ChildPeer(launch(options))
 
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new Error(`peer process not ready in ${timeout} ms: ${peer.stderr}`)) }, timeout)

@@ -56,6 +56,9 @@ export const REQUIREMENTS: Requirement[] = [
   program('unshare', 'util-linux', NAMESPACES),
   program('ip', 'iproute2', NAMESPACES),
   program('openssl', 'openssl', 'the TLS tests (test certificates)'),
+  // the NAT lab (test/lab-*.node.ts, harness/lab/): home routers are iptables NAT, STUN/TURN is coturn
+  program('iptables-restore', 'iptables', 'the NAT lab (home routers)'),
+  program('turnserver', 'coturn', 'the NAT lab (STUN/TURN server)'),
   {
     name: 'chromium',
     neededBy: 'the browser tests',

@@ -277,7 +277,6 @@ function remove (doc: any, change: DocChange, path: string[]): void {
   if (Array.isArray(target)) {
     target.splice(Number(last), 1)
   } else {
-    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- a field named by the user
     delete target[last]
   }
 }

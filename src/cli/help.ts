@@ -3,7 +3,7 @@
  * prints it without loading the command's module (and so libp2p). Imports nothing but the CLI's
  * defaults.
  */
-import { DEFAULT_DATA_DIR, DEFAULT_DIAL_TIMEOUT, DEFAULT_DOC_TIMEOUT, DEFAULT_GET_TIMEOUT, DEFAULT_TCP_PORT, DEFAULT_WS_PORT, DEFAULT_WSS_PORT, MAX_BLOCK_BYTES } from './defaults.ts'
+import { DEFAULT_DATA_DIR, DEFAULT_DIAL_TIMEOUT, DEFAULT_DOC_TIMEOUT, DEFAULT_GET_TIMEOUT, DEFAULT_TCP_PORT, DEFAULT_WEBRTC_DIRECT_PORT, DEFAULT_WS_PORT, DEFAULT_WSS_PORT, MAX_BLOCK_BYTES } from './defaults.ts'
 
 export const BLOCK_HELP = `Usage: docpeer block put <file|-> [--data-dir DIR]
        docpeer block get <cid> [--peer MA] [--timeout S] [--data-dir DIR]
@@ -28,17 +28,23 @@ Options:
 
 Exit codes: 0 done, 1 block not found, peer unreachable or unreadable file, 2 bad command line.`
 
+export const ICE_HELP = `  --stun URL            STUN server for WebRTC (stun:host:3478), repeatable; a daemon behind a
+                        port-preserving NAT needs one for direct connections (default: none)
+  --turn URL            TURN server for WebRTC (turn:host:3478), repeatable, with --turn-user and
+                        --turn-password (coturn's long-term credentials; default: none)`
+
 export const DAEMON_HELP = `Usage: docpeer daemon [options]
 
 Runs a peer until SIGINT or SIGTERM. Prints its peer id, then one dialable multiaddr per line (again
 whenever they change), and a line for every peer that connects or disconnects.
 
 Options:
-  --role daemon|server  daemon: TCP + WebSocket, mDNS LAN discovery (default)
-                        server: TCP + WebSocket (+ WSS with --tls-*), circuit relay v2 server
+  --role daemon|server  daemon: TCP + WebSocket, mDNS LAN discovery, WebRTC through relays (default)
+                        server: TCP + WebSocket (+ WSS with --tls-*), WebRTC Direct, circuit relay v2 server
   --listen MA           listen address, repeatable; replaces the default listeners
                         (defaults: /ip4/0.0.0.0/tcp/${DEFAULT_TCP_PORT}, /ip4/0.0.0.0/tcp/${DEFAULT_WS_PORT}/ws,
-                        and /ip4/0.0.0.0/tcp/${DEFAULT_WSS_PORT}/tls/ws for a server with a certificate)
+                        /ip4/0.0.0.0/udp/${DEFAULT_WEBRTC_DIRECT_PORT}/webrtc-direct for a server, and
+                        /ip4/0.0.0.0/tcp/${DEFAULT_WSS_PORT}/tls/ws for a server with a certificate)
   --host IP             host of the default listeners (default 0.0.0.0)
   --announce MA         address to announce instead of the listen addresses, repeatable
   --bootstrap MA        peer to dial at start and keep redialing, repeatable
@@ -46,6 +52,7 @@ Options:
   --tls-cert FILE       PEM certificate for the WSS listener (server role)
   --tls-key FILE        PEM private key for the WSS listener (server role)
   --no-mdns             turn LAN discovery off
+${ICE_HELP}
   --helia               run helia: serve and fetch IPFS blocks over bitswap (blocks in DIR/blocks)
   --no-serve-docs       no automerge Repo: do not keep or share documents (by default the daemon
                         keeps documents in DIR/automerge and syncs them with every peer that asks)

@@ -13,3 +13,15 @@ export class TlsConfigError extends Error {
     this.name = 'TlsConfigError'
   }
 }
+
+/**
+ * A STUN or TURN server URL is malformed, or a TURN server has no credentials.
+ */
+export class InvalidIceServerError extends Error {
+  static name = 'InvalidIceServerError'
+
+  constructor (message = 'The STUN or TURN server is invalid') {
+    super(message)
+    this.name = 'InvalidIceServerError'
+  }
+}

@@ -151,11 +151,13 @@ export interface ConfigInit {
   allowInsecureWebSockets?: boolean
 
   /**
-   * STUN/TURN servers of WebRTC connections: a browser's `/webrtc` and `/webrtc-direct` dials, a
-   * server's `/webrtc-direct` listener. Tests pass `[]` so nothing leaves the machine.
+   * STUN/TURN servers of WebRTC connections: a browser's or daemon's `/webrtc` and `/webrtc-direct`
+   * dials, a server's `/webrtc-direct` listener. A daemon behind NAT needs a STUN server for direct
+   * connections and a TURN server behind an endpoint-dependent ("hard") NAT (`iceServersFrom()`
+   * builds them from URLs). Tests pass `[]` so nothing leaves the machine.
    *
-   * @default libp2p's public STUN servers in browsers; none for a server (it is dialed at its
-   * announced address, and has no address of its own to discover)
+   * @default libp2p's public STUN servers in browsers; none for a daemon (docpeer contacts no STUN
+   * server unasked) or a server (it is dialed at its announced address)
    */
   iceServers?: IceServer[]
 }

@@ -11,9 +11,11 @@ import { openDatastore } from '../storage/datastore.ts'
 import { loadIdentity } from '../storage/identity.ts'
 import { dialDiscoveredPeers } from './discovery-dialer.ts'
 import { parseMultiaddr } from './multiaddr.ts'
+import { reachabilityOf } from './reachability.ts'
 import { startRepo } from './repo.ts'
 import { assertSupportedRuntime } from './runtime.ts'
 import { settlePendingHandles } from './settle-handles.ts'
+import type { Reachability } from './reachability.ts'
 import type { RepoOptions } from './repo.ts'
 import type { DocpeerServices, Libp2pOverrides } from '../config/common.ts'
 import type { ConfigInit, PeerRole } from '../config/types.ts'
@@ -124,6 +126,12 @@ export interface Docpeer {
   forget(peer: PeerId): Promise<void>
 
   /**
+   * How this peer can be reached: public / behind NAT / unknown, the relays holding its
+   * reservations, and whether each open connection is direct, relayed, WebRTC or WebRTC Direct.
+   */
+  reachability(): Reachability
+
+  /**
    * Stops the Repo (writing pending changes to storage), helia and libp2p, and closes the data
    * directory.
    */
@@ -198,6 +206,10 @@ class DocpeerNode implements Docpeer {
       })
     }
     return connection
+  }
+
+  reachability (): Reachability {
+    return reachabilityOf(this.libp2p)
   }
 
   async forget (peer: PeerId): Promise<void> {

@@ -5,11 +5,13 @@
 import { createPeer } from '../../node/peer.ts'
 import { checkHost, parseCommandArgs } from '../args.ts'
 import { parseMetricsAddress, prepareDaemonExtras } from '../daemon-extras.ts'
-import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WSS_PORT, DEFAULT_WS_PORT } from '../defaults.ts'
+import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WEBRTC_DIRECT_PORT, DEFAULT_WSS_PORT, DEFAULT_WS_PORT } from '../defaults.ts'
 import { DAEMON_HELP } from '../help.ts'
+import { ICE_OPTIONS, iceServersFromArgs } from '../ice-args.ts'
 import { EXIT_OK, UsageError } from '../io.ts'
 import { explainListenError } from '../listen-errors.ts'
 import { checkMultiaddrs } from '../multiaddr-args.ts'
+import { reachabilityReporter } from '../reachability-report.ts'
 import type { PeerRole } from '../../config/types.ts'
 import type { Docpeer } from '../../node/peer.ts'
 import type { CliIO } from '../io.ts'
@@ -32,7 +34,8 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     'automerge-ws': { type: 'string' },
     metrics: { type: 'string' },
     control: { type: 'boolean' },
-    json: { type: 'boolean' }
+    json: { type: 'boolean' },
+    ...ICE_OPTIONS
   })
 
   if (values.help === true) {
@@ -59,6 +62,7 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
 
   const host = checkHost(values.host as string | undefined)
   const json = values.json === true
+  const iceServers = iceServersFromArgs(values)
   const serveDocs = values['serve-docs'] !== false
   const bridgePort = parsePort('automerge-ws', values['automerge-ws'] as string | undefined)
 
@@ -82,7 +86,8 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     dataDir: String(values['data-dir'] ?? DEFAULT_DATA_DIR),
     listen: checkMultiaddrs('listen', values.listen as string[] | undefined),
     host,
-    ports: { tcp: DEFAULT_TCP_PORT, ws: DEFAULT_WS_PORT, wss: DEFAULT_WSS_PORT },
+    ports: { tcp: DEFAULT_TCP_PORT, ws: DEFAULT_WS_PORT, wss: DEFAULT_WSS_PORT, webrtcDirect: DEFAULT_WEBRTC_DIRECT_PORT },
+    iceServers,
     announce: checkMultiaddrs('announce', values.announce as string[] | undefined),
     bootstrap: checkMultiaddrs('bootstrap', values.bootstrap as string[] | undefined, true),
     mdns: values.mdns as boolean | undefined,
@@ -96,7 +101,9 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
   })
 
   const report = reporter(io, json)
+  const reportReachability = reachabilityReporter(io, json, role)
   report.started(peer)
+  reportReachability(peer)
 
   if (bridge != null) {
     report.bridge(bridge.url)
@@ -104,7 +111,10 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
 
   report.extras(attached)
 
-  const onAddresses = (): void => { report.addresses(peer) }
+  const onAddresses = (): void => {
+    report.addresses(peer)
+    reportReachability(peer)
+  }
   const onOpen = (evt: CustomEvent<any>): void => { report.connection('connect', evt.detail.remotePeer.toString(), evt.detail.remoteAddr.toString()) }
   const onClose = (evt: CustomEvent<any>): void => { report.connection('disconnect', evt.detail.remotePeer.toString(), evt.detail.remoteAddr.toString()) }
 
