@@ -37,7 +37,9 @@ export async function openDocSession (init: DocSessionInit, io: CliIO): Promise<
     dataDir: init.dataDir,
     listen: [],
     mdns: false,
-    dialDiscovered: false
+    dialDiscovered: false,
+    // a session talks to the one peer it was given: no DHT to load or wait on
+    dht: false
   })
 
   try {

@@ -146,7 +146,7 @@ async function getFromPeer (cid: CID, target: Multiaddr, timeout: number, dataDi
   let peer
 
   try {
-    peer = await createPeer({ listen: [], mdns: false, helia: { blockstore: opened?.blockstore } })
+    peer = await createPeer({ listen: [], mdns: false, dht: false, helia: { blockstore: opened?.blockstore } })
     const helia = peer.helia
 
     if (helia == null) {

@@ -2,21 +2,25 @@
  * `docpeer dial <multiaddr>`: a short-lived peer (new identity, no listener, no discovery) dials a
  * peer, prints who answered, over which address and the ping round trip, and stops.
  */
-import { parseMultiaddr } from '../../node/multiaddr.ts'
+import { isPeerId } from '@libp2p/interface'
+import { parseDialTarget } from '../../node/dial-target.ts'
 import { createPeer } from '../../node/peer.ts'
-import { parseCommandArgs, parseSeconds } from '../args.ts'
+import { checkMultiaddrs, parseCommandArgs, parseSeconds } from '../args.ts'
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../io.ts'
 import type { CliIO } from '../io.ts'
 
 const DEFAULT_DIAL_TIMEOUT = 10_000
 
 export const DIAL_HELP = `Usage: docpeer dial <multiaddr> [--timeout S] [--json]
+       docpeer dial <peer id> --bootstrap MA [--bootstrap MA ...] [--timeout S] [--json]
 
 Starts a short-lived peer, dials <multiaddr>, prints the remote peer id, the connection's remote
 address and a ping round-trip time, then stops. It does not listen and uses a fresh identity, so it
-never collides with a daemon running on the same host.
+never collides with a daemon running on the same host. Given a peer id instead, it connects to the
+--bootstrap servers and finds the peer's addresses through docpeer's DHT.
 
 Options:
+  --bootstrap MA  a docpeer server to ask for a peer id's addresses, repeatable
   --timeout S   give up after S seconds (default ${DEFAULT_DIAL_TIMEOUT / 1000})
   --json        print one JSON object
   -h, --help    show this help
@@ -26,6 +30,7 @@ Exit codes: 0 connected, 1 unreachable or timed out, 2 malformed multiaddr or op
 export async function dialCommand (args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
     timeout: { type: 'string' },
+    bootstrap: { type: 'string', multiple: true },
     json: { type: 'boolean' }
   }, true)
 
@@ -40,14 +45,22 @@ export async function dialCommand (args: string[], io: CliIO): Promise<number> {
 
   let target
   try {
-    target = parseMultiaddr(positionals[0])
+    target = parseDialTarget(positionals[0])
   } catch (err: any) {
     throw new UsageError(err.message)
   }
 
+  const bootstrap = checkMultiaddrs('bootstrap', values.bootstrap as string[] | undefined)
+  const byId = isPeerId(target)
+
+  if (byId && bootstrap == null) {
+    throw new UsageError('dialing a peer id needs --bootstrap MA: a docpeer server to ask for its addresses')
+  }
+
   const timeout = parseSeconds('timeout', values.timeout as string | undefined, DEFAULT_DIAL_TIMEOUT)
   const signal = AbortSignal.any([AbortSignal.timeout(timeout), io.signal])
-  const peer = await createPeer({ listen: [], mdns: false })
+  // the DHT (imported only then) when the address has to be found
+  const peer = await createPeer({ listen: [], mdns: false, dht: byId, bootstrap })
 
   try {
     const connection = await peer.dial(target, { signal })
