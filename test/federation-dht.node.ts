@@ -6,6 +6,7 @@
 import { expect } from 'aegir/chai'
 import { loopbackPeer, waitFor } from '../harness/peers.ts'
 import { documentKey } from '../src/node/providers.ts'
+import { runCli } from './fixtures/cli.ts'
 import type { Docpeer, DocpeerInit } from '../src/index.ts'
 import type { PeerId } from '@libp2p/interface'
 
@@ -69,6 +70,19 @@ describe('federation: peers and documents found by id (DHT)', function () {
 
     const connection = await bob.dial(alice.peerId.toString(), { signal: AbortSignal.timeout(20_000) })
     expect(connection.remotePeer.equals(alice.peerId)).to.equal(true)
+  })
+
+  it('docpeer dial <peer id> --bootstrap MA finds the peer through the DHT (CLI, built dist/)', async () => {
+    const alice = await start({ bootstrap: [addressOf(servers[0])], bootstrapConnections: 1 })
+    await waitFor(() => alice.libp2p.getConnections(servers[0].peerId).length > 0, 20_000, 'alice on her server')
+
+    const dial = await runCli(['dial', alice.peerId.toString(), '--bootstrap', addressOf(servers[2]), '--json'])
+    expect(dial.code, dial.stderr).to.equal(0)
+    expect(JSON.parse(dial.stdout).peerId).to.equal(alice.peerId.toString())
+
+    const usage = await runCli(['dial', alice.peerId.toString()])
+    expect(usage.code).to.equal(2)
+    expect(usage.stderr).to.include('--bootstrap')
   })
 
   it('finds a document no connected peer has by its provider record, and syncs it', async () => {

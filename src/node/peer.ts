@@ -179,6 +179,19 @@ class DocpeerNode implements Docpeer {
   }
 
   /**
+   * Starts the Repo; with a DHT, one that looks documents up and announces what it holds.
+   */
+  async startRepo (options: RepoOptions): Promise<void> {
+    const { repo, adapter, routing } = await startRepo(this.libp2p, options, this.dataDir, this.libp2p.services.dht == null ? undefined : this.libp2p)
+    this.repo = repo
+    this.syncAdapter = adapter
+
+    if (routing != null) {
+      this.onStop(() => { routing.stop() })
+    }
+  }
+
+  /**
    * Starts keeping the bootstrap peers, and the peers remembered with `syncWith(..., { keepAlive:
    * true })` before a restart, connected.
    */
@@ -319,13 +332,7 @@ export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
 
     if (init.repo !== false) {
       try {
-        const { repo, adapter, routing } = await startRepo(libp2p, init.repo === true || init.repo == null ? {} : init.repo, init.dataDir, libp2p.services.dht == null ? undefined : libp2p)
-        peer.repo = repo
-        peer.syncAdapter = adapter
-
-        if (routing != null) {
-          peer.onStop(() => { routing.stop() })
-        }
+        await peer.startRepo(init.repo === true || init.repo == null ? {} : init.repo)
       } catch (err) {
         // the peer's stop() also closes the data directory
         await peer.stop()

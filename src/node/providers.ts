@@ -155,7 +155,7 @@ export class DocumentRouting {
     const lookupSignal = AbortSignal.any([signal, this.controller.signal])
     const tried = new Set<string>()
     const dials = new Queue<boolean>({ concurrency: DIAL_CONCURRENCY })
-    let synced = 0
+    const opened: Array<Promise<boolean>> = []
     let done = false
     until.then(() => { done = true }, () => {})
 
@@ -172,16 +172,15 @@ export class DocumentRouting {
         }
 
         tried.add(provider.id.toString())
-        dials.add(async () => this.openSync(provider, lookupSignal))
-          .then(ok => { synced += ok ? 1 : 0 }, () => {})
+        opened.push(dials.add(async () => this.openSync(provider, lookupSignal)))
       }
     } catch (err) {
       this.log('provider lookup for %c ended - %e', key, err)
     }
 
     this.log('lookup for %c done, %d providers to try', key, tried.size)
-    await dials.onIdle()
-    return synced
+    const results = await Promise.all(opened)
+    return results.filter(Boolean).length
   }
 
   private async openSync (provider: PeerInfo, signal: AbortSignal): Promise<boolean> {
