@@ -78,6 +78,7 @@ export class BootstrapKeeper {
   private timer?: ReturnType<typeof setTimeout>
   private timerAt = Infinity
   private running = false
+  private listening = false
   private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
     const entry = this.entries.get(evt.detail.toString())
 
@@ -108,16 +109,31 @@ export class BootstrapKeeper {
 
   async start (): Promise<void> {
     this.running = true
-    this.libp2p.addEventListener('peer:connect', this.onConnect)
-    this.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
+
+    if (this.entries.size > 0) {
+      this.listen()
+    }
 
     // addresses and the tag into the peer store: dials by peer id (and the DHT) find them there
     await Promise.all([...this.entries.values()].map(async entry => { await this.remember(entry) }))
     this.fill()
   }
 
+  /**
+   * Follows connections only when there is a peer to keep: a server with no bootstrap list takes
+   * thousands of connections it need not look at.
+   */
+  private listen (): void {
+    if (!this.listening) {
+      this.listening = true
+      this.libp2p.addEventListener('peer:connect', this.onConnect)
+      this.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
+    }
+  }
+
   stop (): void {
     this.running = false
+    this.listening = false
     this.libp2p.removeEventListener('peer:connect', this.onConnect)
     this.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
     clearTimeout(this.timer)
@@ -133,6 +149,7 @@ export class BootstrapKeeper {
     entry.always = true
     entry.addrs.push(...addrs.filter(ma => !entry.addrs.some(known => known.equals(ma))))
     this.entries.set(key, entry)
+    this.listen()
     await this.remember(entry)
     this.fill()
   }

@@ -1,7 +1,8 @@
 /**
  * The Repo of a docpeer node with a DHT: `find()` of a document that no connected peer has looks
- * up its providers, dials them and syncs, instead of rejecting "unavailable" at once; and every
- * document this peer holds (created, imported, found, received) is announced as provided.
+ * up its providers, dials them and syncs, instead of rejecting "unavailable" at once; and the
+ * documents this peer created or imported (on a server: every document it holds) are announced as
+ * provided.
  *
  * Why a subclass of automerge-repo's Repo and not a separate `peer.findDoc()`: apps, automerge's
  * React hooks and docpeer's own CLI all call `repo.find()`, so that is where a lookup has to happen;
@@ -24,16 +25,28 @@ export interface FindingRepoInit {
    * How long `find()` waits for providers to be found, dialed and to send the document, in ms.
    */
   lookupTimeout?: number
+
+  /**
+   * Announce documents this peer found or was sent, not only those it created or imported. On for
+   * servers: they hold what their clients share and answer for it. Off for other peers: a client that
+   * fetched a document from a server needs no record of its own (the server's, or the creator's, is
+   * there), and 50 clients announcing what they just opened made 50 DHT queries against their
+   * server at once; announced per peer and per document, that is O(peers x documents) records on the
+   * servers.
+   */
+  announceFound?: boolean
 }
 
 export class FindingRepo extends Repo {
   private readonly routing: DocumentRouting
   private readonly lookupTimeout: number
+  private readonly announceFound: boolean
 
   constructor (config: RepoConfig, init: FindingRepoInit) {
     super(config)
     this.routing = init.routing
     this.lookupTimeout = init.lookupTimeout ?? DEFAULT_LOOKUP_TIMEOUT
+    this.announceFound = init.announceFound ?? false
   }
 
   override create<T>(initialValue?: T): DocHandle<T> {
@@ -48,13 +61,13 @@ export class FindingRepo extends Repo {
     const allowableStates = options.allowableStates ?? ['ready']
 
     if (allowableStates.includes('unavailable')) {
-      return this.held(await super.find<T>(id, options))
+      return this.found(await super.find<T>(id, options))
     }
 
     const handle = await super.find<T>(id, { ...options, allowableStates: [...allowableStates, 'unavailable'] })
 
     if (!handle.isUnavailable()) {
-      return this.held(handle)
+      return this.found(handle)
     }
 
     await this.lookUp(handle, options)
@@ -63,7 +76,11 @@ export class FindingRepo extends Repo {
       throw new Error(`Document ${String(id)} is unavailable`)
     }
 
-    return this.held(handle)
+    return this.found(handle)
+  }
+
+  private found<T>(handle: DocHandle<T>): DocHandle<T> {
+    return this.announceFound ? this.held(handle) : handle
   }
 
   /**

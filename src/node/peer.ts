@@ -182,7 +182,8 @@ class DocpeerNode implements Docpeer {
    * Starts the Repo; with a DHT, one that looks documents up and announces what it holds.
    */
   async startRepo (options: RepoOptions): Promise<void> {
-    const { repo, adapter, routing } = await startRepo(this.libp2p, options, this.dataDir, this.libp2p.services.dht == null ? undefined : this.libp2p)
+    const dht = this.libp2p.services.dht == null ? undefined : { libp2p: this.libp2p, server: this.role === 'server' }
+    const { repo, adapter, routing } = await startRepo(this.libp2p, options, this.dataDir, dht)
     this.repo = repo
     this.syncAdapter = adapter
 

@@ -50,6 +50,15 @@ export interface RepoOptions {
   lookupTimeout?: number
 }
 
+/**
+ * The node whose DHT finds and announces documents, and whether it is a server (announces every
+ * document it holds).
+ */
+export interface DocumentRoutingHost {
+  libp2p: Libp2p
+  server: boolean
+}
+
 export interface StartedRepo {
   repo: Repo
   adapter: Libp2pNetworkAdapter
@@ -61,7 +70,7 @@ export interface StartedRepo {
  * adapters only after reading its storage id): a peer dialed after `createPeer()` resolves then
  * finds the sync protocol handled.
  */
-export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOptions, dataDir?: string, dht?: Libp2p): Promise<StartedRepo> {
+export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOptions, dataDir?: string, dht?: DocumentRoutingHost): Promise<StartedRepo> {
   const adapter = new Libp2pNetworkAdapter(libp2p, {
     peerIdMatchesLibp2p: true,
     ...options.sync
@@ -81,8 +90,8 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
   }
 
   // with a DHT, find() looks providers up and held documents are announced (finding-repo.ts)
-  const routing = dht == null ? undefined : new DocumentRouting(dht, { syncWith: async (connection, opts) => adapter.syncWith(connection, opts) })
-  const repo = routing == null ? new Repo(config) : new FindingRepo(config, { routing, lookupTimeout: options.lookupTimeout })
+  const routing = dht == null ? undefined : new DocumentRouting(dht.libp2p, { syncWith: async (connection, opts) => adapter.syncWith(connection, opts) })
+  const repo = routing == null ? new Repo(config) : new FindingRepo(config, { routing, lookupTimeout: options.lookupTimeout, announceFound: dht?.server })
 
   await adapter.whenReady()
 
