@@ -31,8 +31,9 @@ try {
   const address: string = await server.call('capacity#startServer', peers + 100)
   const before = await server.call('capacity#memory')
   const perProc = Math.ceil(peers / procCount)
+  await Promise.all(procs.map(async (proc, i) => proc.call('capacity#create', Math.min(perProc, peers - i * perProc))))
   const started = performance.now()
-  const admitted = await Promise.all(procs.map(async (proc, i) => proc.call('capacity#connect', Math.min(perProc, peers - i * perProc), address, Math.max(1, Math.round(concurrency / procCount)))))
+  const admitted = await Promise.all(procs.map(async proc => proc.call('capacity#connect', address, Math.max(1, Math.round(concurrency / procCount)))))
   const admissionMs = performance.now() - started
   // idle for a while: what an idle peer costs, not the handshakes
   await new Promise(resolve => setTimeout(resolve, 10_000))

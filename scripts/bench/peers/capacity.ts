@@ -45,16 +45,21 @@ export function change (value: number): void {
 }
 
 /**
- * Creates `count` peers (not timed), then connects them to the server `concurrency` at a time.
- * Returns the time from the first dial to the last peer with sync up, and the retries.
+ * Creates `count` peers, not connected to anything yet.
  */
-export async function connect (count: number, address: string, concurrency: number): Promise<{ ms: number, retries: number }> {
+export async function create (count: number): Promise<void> {
   const { createPeer } = await loadDocpeer()
 
   for (let i = 0; i < count; i++) {
     clients.push(await createPeer({ mdns: false, listen: [], repo: { storage: 'memory' }, dialDiscovered: false }))
   }
+}
 
+/**
+ * Connects the peers to the server, `concurrency` at a time. Returns the time from the first dial
+ * to the last peer with sync up, and the retries.
+ */
+export async function connect (address: string, concurrency: number): Promise<{ ms: number, retries: number }> {
   let retries = 0
   let next = 0
   const started = performance.now()
@@ -68,11 +73,12 @@ export async function connect (count: number, address: string, concurrency: numb
           await client.syncWith(address, { signal: AbortSignal.timeout(30_000) })
           break
         } catch (err) {
-          if (attempt >= 10) {
+          // a starved server times handshakes out (libp2p's upgrade timeout): retried, and counted
+          if (attempt >= 50) {
             throw err
           }
           retries++
-          await new Promise(resolve => setTimeout(resolve, 200 * (attempt + 1)))
+          await new Promise(resolve => setTimeout(resolve, Math.min(5_000, 200 * (attempt + 1))))
         }
       }
     }
