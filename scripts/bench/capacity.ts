@@ -38,6 +38,8 @@ try {
   // idle for a while: what an idle peer costs, not the handshakes
   await new Promise(resolve => setTimeout(resolve, 10_000))
   const idle = await server.call('capacity#memory')
+  // admission and idle figures first: they stand even if the fan-out part fails
+  console.info(JSON.stringify({ admissionMs: Math.round(admissionMs), idle, before }))
 
   const url = await server.call('capacity#createDoc')
   const joinStart = performance.now()

@@ -20,6 +20,6 @@ export function parseDialTarget (target: string | Multiaddr | PeerId): Multiaddr
   try {
     return peerIdFromString(target.trim())
   } catch {
-    throw new InvalidMultiaddrError(`"${target}" is neither a multiaddr (they start with "/", e.g. /ip4/127.0.0.1/tcp/4101/p2p/12D3KooW...) nor a peer id (e.g. 12D3KooW...)`)
+    throw new InvalidMultiaddrError(`"${target}" is not a multiaddr or a peer id: a multiaddr starts with "/", e.g. /ip4/127.0.0.1/tcp/4101/p2p/12D3KooW..., a peer id looks like 12D3KooW...`)
   }
 }

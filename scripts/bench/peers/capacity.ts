@@ -3,7 +3,7 @@
  * process that connect to it, all open one document, and see a change made on the server.
  */
 import { settledHeap } from '../../../harness/memory.ts'
-import { loadDocpeer } from '../lib/sync-peer.ts'
+import { findDoc, loadDocpeer } from '../lib/sync-peer.ts'
 import type { Docpeer } from '../../../src/index.ts'
 import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
 
@@ -90,7 +90,8 @@ export async function connect (address: string, concurrency: number): Promise<{ 
 export async function join (url: AutomergeUrl): Promise<number> {
   const started = performance.now()
   await Promise.all(clients.map(async (client, i) => {
-    handles[i] = await client.repo!.find<{ value: number }>(url, { signal: AbortSignal.timeout(120_000) })
+    // waits on through automerge-repo 2.5.6's early "unavailable" (see findDoc), as w5 does
+    handles[i] = await findDoc<{ value: number }>(client.repo!, url, 120_000)
   }))
   return performance.now() - started
 }
