@@ -105,6 +105,18 @@ describe('federation: peers and documents found by id (DHT)', function () {
     expect(bob.libp2p.getConnections(alice.peerId)).to.not.be.empty()
   })
 
+  it('servers forward document requests across the mesh (no DHT involved)', async () => {
+    const alice = await start({ bootstrap: [addressOf(servers[0])], bootstrapConnections: 1, dht: false })
+    const bob = await start({ bootstrap: [addressOf(servers[2])], bootstrapConnections: 1, dht: false })
+    await waitFor(() => alice.syncAdapter!.peers.length > 0 && bob.syncAdapter!.peers.length > 0, 20_000, 'the daemons on their servers')
+
+    const handle = alice.repo!.create({ title: 'forwarded' })
+    const found = await bob.repo!.find<{ title: string }>(handle.url, { signal: AbortSignal.timeout(20_000) })
+    expect(found.doc().title).to.equal('forwarded')
+    // bob reached it through his server only
+    expect(bob.libp2p.getConnections().map(c => c.remotePeer.toString())).to.deep.equal([servers[2].peerId.toString()])
+  })
+
   it('announces under a key that is not the document id', async () => {
     const key = await documentKey('3Qh8Lk9mAfvXUqeQkZ1cRwGrP7ye')
     expect(key.toString()).to.not.include('3Qh8Lk9mAfvXUqeQkZ1cRwGrP7ye')
