@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { expect } from 'aegir/chai'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
-const WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7']
+const WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w8']
 
 interface BenchJson {
   results: Array<{
@@ -32,7 +32,7 @@ async function runBench (args: string[]): Promise<{ code: number | null, stdout:
 }
 
 describe('npm run bench -- --smoke', function () {
-  this.timeout(240_000)
+  this.timeout(360_000)
 
   let dir: string
   let run: { code: number | null, stdout: string, stderr: string }
@@ -86,7 +86,7 @@ describe('npm run bench -- --smoke', function () {
 
     expect(run.stdout).to.include('Targets')
 
-    for (const id of ['w1', 'w2', 'w3', 'w4', 'w7']) {
+    for (const id of ['w1', 'w2', 'w3', 'w4', 'w7', 'w8']) {
       expect(run.stdout, id).to.match(new RegExp(`\\| ${id} \\w+ \\| .* \\| (yes|NO) \\|`))
     }
   })

@@ -1,5 +1,5 @@
 /**
- * The seven workloads, seen from the orchestrating process: which processes each trial spawns,
+ * The eight workloads, seen from the orchestrating process: which processes each trial spawns,
  * what it calls in them, and which figures and targets it has. The peer side of each lives in
  * peers/*.ts and runs in the child processes.
  */
@@ -287,6 +287,111 @@ const startup: Workload = {
   }
 }
 
+const federation: Workload = {
+  id: 'w8',
+  title: 'federation: 3 meshed servers, peers (10 per process) each given all servers; one document',
+  sides: ['docpeer', 'anchor'],
+  figures: [
+    { key: 'connect', label: 'all peers on two servers', unit: 'ms', better: 'lower' },
+    { key: 'join', label: 'all peers find the document', unit: 'ms', better: 'lower' },
+    { key: 'converge', label: 'every peer writes once, until all see all', unit: 'ms', better: 'lower' },
+    { key: 'failover', label: 'a server SIGKILLed, then a change: until all see it', unit: 'ms', better: 'lower' },
+    { key: 'dialById', label: 'dial by peer id alone (median of 5)', unit: 'ms', better: 'lower' },
+    { key: 'provide', label: 'provider record announced (median of 5)', unit: 'ms', better: 'lower' },
+    { key: 'firstProvider', label: 'lookup to first provider (median of 5)', unit: 'ms', better: 'lower' },
+    { key: 'idleCpu', label: 'idle CPU of the whole network', unit: '% of a core', better: 'lower' }
+  ],
+  targets: [
+    { figure: 'dialById', text: 'docpeer < 2000 ms', met: (_ratio, value) => value == null ? undefined : value < 2000 },
+    { figure: 'firstProvider', text: 'docpeer < 2000 ms', met: (_ratio, value) => value == null ? undefined : value < 2000 }
+  ],
+  // BENCH_FED_PEERS=20 for the idle-CPU comparison of a 20-daemon network
+  params: smoke => ({ peers: smoke ? 6 : Number(process.env.BENCH_FED_PEERS ?? 50), perProcess: smoke ? 3 : 10, lookups: smoke ? 2 : 5, idleMs: smoke ? 1000 : 10_000 }),
+  async trial (side, params, ctx) {
+    const servers: BenchProcess[] = []
+    const addresses: string[] = []
+    const serverIds: string[] = []
+
+    for (let i = 0; i < 3; i++) {
+      const proc = ctx.spawn(`S${i + 1}`)
+      const { address, peerId } = await proc.call('federation#server', side, [...addresses])
+      servers.push(proc)
+      addresses.push(address)
+      serverIds.push(peerId ?? '')
+    }
+
+    const procs: BenchProcess[] = []
+    const firsts: number[] = []
+
+    for (let first = 0; first < params.peers; first += params.perProcess) {
+      procs.push(ctx.spawn(`P${procs.length + 1}`))
+      firsts.push(first)
+    }
+
+    const started = performance.now()
+    const joined = await Promise.all(procs.map(async (proc, i) => proc.call('federation#peers', side, Math.min(params.perProcess, params.peers - firsts[i]), firsts[i], addresses, serverIds)))
+    const connect = performance.now() - started
+
+    const url = await procs[0].call('federation#createDoc')
+    const joinStart = performance.now()
+    await Promise.all(procs.map(async proc => proc.call('federation#join', url)))
+    const join = performance.now() - joinStart
+
+    const convergeStart = performance.now()
+    await Promise.all(procs.map(async (proc, i) => proc.call('federation#write', firsts[i], params.peers)))
+    const converge = performance.now() - convergeStart
+
+    const idleCpu = await networkCpu([...servers, ...procs], params.idleMs)
+
+    const dials: number[] = []
+    const provides: number[] = []
+    const lookups: number[] = []
+    const seeker = procs[0]
+    const holder = procs[procs.length - 1]
+    // before any dial by id: what the DHT and the keeper hold on their own (no mesh of peers)
+    const connections: number[] = (await Promise.all(procs.map(async proc => proc.call('federation#connectionCounts')))).flat()
+
+    for (let i = 0; i < params.lookups; i++) {
+      const target = joined[joined.length - 1].peerIds[i % params.perProcess]
+      dials.push(await seeker.call('federation#dialById', i % params.perProcess, target))
+      const { key, ms } = await holder.call('federation#provide', (i + 1) % params.perProcess)
+      provides.push(ms)
+      lookups.push(await seeker.call('federation#firstProvider', (i + 2) % params.perProcess, key))
+    }
+
+    const killed = performance.now()
+    await servers[0].kill()
+    await procs[procs.length - 1].call('federation#writeAfter', 1)
+    await Promise.all(procs.map(async proc => proc.call('federation#waitAfter', 1)))
+    const failover = performance.now() - killed
+
+    return {
+      connect,
+      join,
+      converge,
+      failover,
+      dialById: median(dials),
+      provide: median(provides),
+      firstProvider: median(lookups),
+      idleCpu,
+      maxConnectionsPerPeer: connections.length === 0 ? NaN : Math.max(...connections)
+    }
+  }
+}
+
+/**
+ * CPU time (user + system) of all the processes over `ms` of idling, as a percentage of one core.
+ */
+async function networkCpu (procs: BenchProcess[], ms: number): Promise<number> {
+  // let the last sync messages and the peers' first DHT self-queries settle
+  await new Promise(resolve => setTimeout(resolve, ms / 2))
+  const total = (): number => procs.reduce((sum, proc) => sum + cpuTimeMs(proc.pid), 0)
+  const before = total()
+  const start = performance.now()
+  await new Promise(resolve => setTimeout(resolve, ms))
+  return (total() - before) / (performance.now() - start) * 100
+}
+
 /**
  * Spawns the daemon and times it to its first line that starts with '/' (a multiaddr). Reads its
  * peak RSS (VmHWM) from /proc, then stops it with SIGINT.
@@ -348,4 +453,4 @@ function median (values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-export const WORKLOADS: Workload[] = [docs, changes, large, dial, hub, transport, startup]
+export const WORKLOADS: Workload[] = [docs, changes, large, dial, hub, transport, startup, federation]

@@ -71,7 +71,9 @@ async function openPeerSession (init: DocSessionInit & { peer: string }, io: Cli
   const peer = await createPeer({
     dataDir: init.dataDir,
     dialDiscovered: false,
-    ...shortLivedPeerOptions(init.timeout)
+    ...shortLivedPeerOptions(init.timeout),
+    // a session talks to the one peer it was given: no DHT to load or wait on
+    dht: false
   })
 
   try {

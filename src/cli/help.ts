@@ -67,12 +67,15 @@ ${ICE_HELP}
   -h, --help            show this help`
 
 export const DIAL_HELP = `Usage: docpeer dial <multiaddr> [--timeout S] [--json]
+       docpeer dial <peer id> --bootstrap MA [--bootstrap MA ...] [--timeout S] [--json]
 
 Starts a short-lived peer, dials <multiaddr>, prints the remote peer id, the connection's remote
 address and a ping round-trip time, then stops. It does not listen and uses a fresh identity, so it
-never collides with a daemon running on the same host.
+never collides with a daemon running on the same host. Given a peer id instead, it connects to the
+--bootstrap servers and finds the peer's addresses through docpeer's DHT.
 
 Options:
+  --bootstrap MA  a docpeer server to ask for a peer id's addresses, repeatable
   --timeout S   give up after S seconds (default ${DEFAULT_DIAL_TIMEOUT / 1000})
   --json        print one JSON object
   -h, --help    show this help

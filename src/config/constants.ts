@@ -19,11 +19,14 @@ export const DEFAULT_MAX_CONNECTIONS_SERVER = 1000
 export const DEFAULT_MAX_CONNECTIONS_BROWSER = 100
 /**
  * Inbound connections accepted per second from one host. libp2p's default of 5 resets the sixth
- * connection of a busy NAT or of a test that reconnects quickly; 5 per second is kept for the public
- * server role, where it is a flood guard.
+ * connection of a busy NAT or of a test that reconnects quickly. A server gets 25 too: at 5, 3-6 of
+ * 20 daemons started back to back from one address were refused; they now retry (the bootstrap
+ * keeper), but a NATed office or a campus reconnecting after a server restart should get in within
+ * a second or two. 25 noise handshakes a second from one host is a few percent of a core, still a
+ * flood guard.
  */
 export const DEFAULT_INBOUND_CONNECTION_THRESHOLD_DAEMON = 25
-export const DEFAULT_INBOUND_CONNECTION_THRESHOLD_SERVER = 5
+export const DEFAULT_INBOUND_CONNECTION_THRESHOLD_SERVER = 25
 
 /**
  * Inbound connections a server lets into their noise handshake at once. libp2p's default of 10

@@ -2,6 +2,8 @@
  * Options of the libp2p config builders, shared by the Node and browser builds.
  */
 
+import type { DhtOptions } from './dht.ts'
+
 /**
  * `daemon` and `server` are Node.js roles; `browser` is the only role of the browser build.
  */
@@ -100,8 +102,33 @@ export interface ConfigInit {
 
   /**
    * Multiaddrs (with `/p2p/<peer id>`) dialed at start and redialed when the connection drops.
+   * `createPeer` keeps dialing a peer that is down (at start or later) with backoff, forever.
    */
   bootstrap?: string[]
+
+  /**
+   * How many of the `bootstrap` peers `createPeer` keeps connected: the others are dialed when
+   * fewer than this are up. A client given many servers holds a few and fails over to the rest.
+   *
+   * @default all of them for 'server' (servers given each other's addresses form a mesh), 2 otherwise
+   */
+  bootstrapConnections?: number
+
+  /**
+   * Backoff of `createPeer`'s redials of bootstrap peers, in ms: the first retry after `minDelay`,
+   * doubling (with jitter) up to `maxDelay`.
+   *
+   * @default { minDelay: 1000, maxDelay: 30000 }
+   */
+  bootstrapRetry?: { minDelay?: number, maxDelay?: number }
+
+  /**
+   * The DHT `createPeer` runs (`@libp2p/kad-dht`, imported only when on): dial peers by peer id with
+   * no address, and find documents no connected peer has. `false` for none.
+   *
+   * @default docpeer's own DHT ('/docpeer/kad/1.0.0'): server mode for 'server', client mode otherwise
+   */
+  dht?: boolean | DhtOptions
 
   /**
    * LAN discovery with multicast DNS.
@@ -137,7 +164,7 @@ export interface ConfigInit {
   /**
    * Inbound connections accepted per second from one host.
    *
-   * @default 25 (daemon), 5 (server)
+   * @default 25 (daemon, server)
    */
   inboundConnectionThreshold?: number
 

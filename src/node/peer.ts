@@ -3,14 +3,16 @@
  * key, builds the libp2p options of the environment and role, applies the caller's overrides,
  * starts libp2p (through helia when asked for) and an automerge-repo Repo syncing over it.
  */
-import { KEEP_ALIVE, NotStartedError } from '@libp2p/interface'
+import { NotStartedError } from '@libp2p/interface'
 import { createLibp2p } from 'libp2p'
 import { applyOverrides } from '../config/common.ts'
 import { DEFAULT_ROLE, libp2pDefaults } from '../config/defaults.ts'
+import { dhtService } from '../config/dht.ts'
 import { openDatastore } from '../storage/datastore.ts'
 import { loadIdentity } from '../storage/identity.ts'
+import { BootstrapKeeper, parseBootstrapList } from './bootstrap-keeper.ts'
+import { parseDialTarget } from './dial-target.ts'
 import { dialDiscoveredPeers } from './discovery-dialer.ts'
-import { parseMultiaddr } from './multiaddr.ts'
 import { reachabilityOf } from './reachability.ts'
 import { startRepo } from './repo.ts'
 import { assertSupportedRuntime } from './runtime.ts'
@@ -25,6 +27,7 @@ import type { Libp2pNetworkAdapter } from '../sync/index.ts'
 import type { Repo } from '@automerge/automerge-repo'
 import type { AbortOptions, Connection, Libp2p, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Libp2pOptions } from 'libp2p'
 
 export interface DocpeerInit extends ConfigInit {
   /**
@@ -108,17 +111,18 @@ export interface Docpeer {
   readonly dataDir?: string
 
   /**
-   * Dials a peer by multiaddr (a string or a `Multiaddr`). A malformed string throws
-   * `InvalidMultiaddrError` before anything is dialed.
+   * Dials a peer by multiaddr (a string or a `Multiaddr`) or by peer id (a `PeerId` or its string):
+   * with no known address, the DHT finds one. A malformed string throws `InvalidMultiaddrError`
+   * before anything is dialed.
    */
-  dial(target: string | Multiaddr, options?: AbortOptions): Promise<Connection>
+  dial(target: string | Multiaddr | PeerId, options?: AbortOptions): Promise<Connection>
 
   /**
    * Dials a peer and resolves once document sync with it is up, so `repo.find()` can fetch from it
    * straight away. Rejects if the peer does not speak docpeer's sync protocol, refuses this peer, or
    * the handshake does not finish in time (the adapter's `handshakeTimeout`, or `options.signal`).
    */
-  syncWith(target: string | Multiaddr, options?: SyncWithOptions): Promise<Connection>
+  syncWith(target: string | Multiaddr | PeerId, options?: SyncWithOptions): Promise<Connection>
 
   /**
    * Stops redialing a peer remembered with `syncWith(target, { keepAlive: true })`.
@@ -147,10 +151,17 @@ interface DocpeerParts {
 }
 
 /**
- * Peers remembered by `syncWith(..., { keepAlive: true })` carry this tag; its `keep-alive` prefix
- * makes libp2p redial them.
+ * Peers remembered by `syncWith(..., { keepAlive: true })` carry this tag in the peer store; the
+ * bootstrap keeper redials them (after a restart too). Not `keep-alive` prefixed: libp2p's reconnect
+ * queue gives up on those after 5 tries and drops the tag.
  */
-const SYNC_PEER_TAG = `${KEEP_ALIVE}-docpeer-sync`
+const SYNC_PEER_TAG = 'docpeer-sync'
+
+/**
+ * Bootstrap peers a daemon or browser keeps connected: one can fail and documents keep syncing
+ * through the other while a third is dialed; not so many that every client holds every server.
+ */
+const DEFAULT_BOOTSTRAP_CONNECTIONS = 2
 
 class DocpeerNode implements Docpeer {
   readonly role: PeerRole
@@ -164,6 +175,7 @@ class DocpeerNode implements Docpeer {
   private readonly log: Logger
   private stopping?: Promise<void>
   private readonly cleanups: Array<() => void> = []
+  private keeper?: BootstrapKeeper
 
   constructor (parts: DocpeerParts) {
     this.role = parts.role
@@ -173,6 +185,37 @@ class DocpeerNode implements Docpeer {
     this.storage = parts.storage
     this.dataDir = parts.dataDir
     this.log = parts.libp2p.logger.forComponent('docpeer:peer')
+  }
+
+  /**
+   * Starts the Repo; with a DHT, one that looks documents up and announces what it holds.
+   */
+  async startRepo (options: RepoOptions): Promise<void> {
+    const dht = this.libp2p.services.dht == null ? undefined : { libp2p: this.libp2p, server: this.role === 'server' }
+    const { repo, adapter, routing } = await startRepo(this.libp2p, options, this.dataDir, dht)
+    this.repo = repo
+    this.syncAdapter = adapter
+
+    if (routing != null) {
+      this.onStop(() => { routing.stop() })
+    }
+  }
+
+  /**
+   * Starts keeping the bootstrap peers, and the peers remembered with `syncWith(..., { keepAlive:
+   * true })` before a restart, connected.
+   */
+  async keepPeers (init: DocpeerInit): Promise<void> {
+    const keeper = new BootstrapKeeper(this.libp2p, {
+      bootstrap: init.bootstrap ?? [],
+      connections: init.bootstrapConnections ?? (this.role === 'server' ? Infinity : DEFAULT_BOOTSTRAP_CONNECTIONS),
+      ...init.bootstrapRetry
+    })
+    this.keeper = keeper
+    this.onStop(() => { keeper.stop() })
+    await keeper.start()
+    const remembered = await this.libp2p.peerStore.all({ filters: [stored => stored.tags.has(SYNC_PEER_TAG)] })
+    await Promise.all(remembered.map(async stored => { await keeper.keep(stored.id) }))
   }
 
   /**
@@ -186,13 +229,13 @@ class DocpeerNode implements Docpeer {
     return this.libp2p.peerId
   }
 
-  async dial (target: string | Multiaddr, options?: AbortOptions): Promise<Connection> {
-    const ma = parseMultiaddr(target)
-    this.log('dialing %a', ma)
-    return this.libp2p.dial(ma, options)
+  async dial (target: string | Multiaddr | PeerId, options?: AbortOptions): Promise<Connection> {
+    const parsed = parseDialTarget(target)
+    this.log('dialing %s', parsed.toString())
+    return this.libp2p.dial(parsed, options)
   }
 
-  async syncWith (target: string | Multiaddr, options?: SyncWithOptions): Promise<Connection> {
+  async syncWith (target: string | Multiaddr | PeerId, options?: SyncWithOptions): Promise<Connection> {
     if (this.syncAdapter == null) {
       throw new NotStartedError('This peer has no Repo (it was created with repo: false)')
     }
@@ -204,6 +247,7 @@ class DocpeerNode implements Docpeer {
       await this.libp2p.peerStore.merge(connection.remotePeer, {
         tags: { [SYNC_PEER_TAG]: { value: 50 } }
       })
+      await this.keeper?.keep(connection.remotePeer, [connection.remoteAddr])
     }
     return connection
   }
@@ -213,6 +257,7 @@ class DocpeerNode implements Docpeer {
   }
 
   async forget (peer: PeerId): Promise<void> {
+    await this.keeper?.forget(peer)
     await this.libp2p.peerStore.merge(peer, {
       tags: { [SYNC_PEER_TAG]: undefined }
     })
@@ -240,6 +285,25 @@ class DocpeerNode implements Docpeer {
 }
 
 /**
+ * The libp2p options of the role, with the DHT service when asked for (kad-dht imported beside
+ * the role's modules) and without `@libp2p/bootstrap`: the keeper dials and keeps bootstrap peers
+ * (the module dials once and gives up).
+ */
+async function peerDefaults (init: DocpeerInit, role: PeerRole): Promise<Libp2pOptions<any>> {
+  parseBootstrapList(init.bootstrap ?? [])
+  const [defaults, dht] = await Promise.all([
+    libp2pDefaults({ ...init, role, bootstrap: undefined }),
+    dhtService(role, init.dht)
+  ])
+
+  if (dht != null) {
+    defaults.services = { ...defaults.services, dht }
+  }
+
+  return defaults
+}
+
+/**
  * Creates and starts a docpeer node.
  *
  * @example
@@ -255,8 +319,9 @@ export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
   // on Node.js < 22 libp2p fails later with an error that names no cause
   assertSupportedRuntime()
   const role = init.role ?? DEFAULT_ROLE
-  // build the options first: a bad role or TLS file fails before the data directory is touched
-  const defaults = await libp2pDefaults({ ...init, role })
+  // build the options first: a bad role, TLS file or bootstrap address fails before the data
+  // directory is touched
+  const defaults = await peerDefaults(init, role)
   const storage = init.dataDir == null ? undefined : await openDatastore(init.dataDir)
 
   try {
@@ -287,15 +352,15 @@ export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
 
     if (init.repo !== false) {
       try {
-        const { repo, adapter } = await startRepo(libp2p, init.repo === true || init.repo == null ? {} : init.repo, init.dataDir)
-        peer.repo = repo
-        peer.syncAdapter = adapter
+        await peer.startRepo(init.repo === true || init.repo == null ? {} : init.repo)
       } catch (err) {
         // the peer's stop() also closes the data directory
         await peer.stop()
         throw err
       }
     }
+
+    await peer.keepPeers(init)
 
     if (init.dialDiscovered ?? true) {
       peer.onStop(dialDiscoveredPeers(libp2p, {

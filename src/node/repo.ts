@@ -7,8 +7,11 @@ import { Repo } from '@automerge/automerge-repo'
 import { automergeStorage } from '../storage/automerge-storage.ts'
 import { Libp2pNetworkAdapter } from '../sync/index.ts'
 import { UnionNetworkAdapter } from '../sync/union-adapter.ts'
+import { FindingRepo } from './finding-repo.ts'
+import { DocumentRouting } from './providers.ts'
 import type { Libp2pNetworkAdapterInit, Libp2pSyncComponents } from '../sync/index.ts'
 import type { NetworkAdapterInterface, PeerId as RepoPeerId, SharePolicy, StorageAdapterInterface } from '@automerge/automerge-repo'
+import type { Libp2p } from '@libp2p/interface'
 
 export interface RepoOptions {
   /**
@@ -37,11 +40,29 @@ export interface RepoOptions {
    * @default share every document with every peer
    */
   sharePolicy?: SharePolicy
+
+  /**
+   * With a DHT: how long `repo.find()` of a document no connected peer has looks for providers,
+   * dials them and waits for the document before it rejects "unavailable", in ms.
+   *
+   * @default 15000
+   */
+  lookupTimeout?: number
+}
+
+/**
+ * The node whose DHT finds and announces documents, and whether it is a server (announces every
+ * document it holds).
+ */
+export interface DocumentRoutingHost {
+  libp2p: Libp2p
+  server: boolean
 }
 
 export interface StartedRepo {
   repo: Repo
   adapter: Libp2pNetworkAdapter
+  routing?: DocumentRouting
 }
 
 /**
@@ -49,7 +70,7 @@ export interface StartedRepo {
  * adapters only after reading its storage id): a peer dialed after `createPeer()` resolves then
  * finds the sync protocol handled.
  */
-export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOptions, dataDir?: string): Promise<StartedRepo> {
+export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOptions, dataDir?: string, dht?: DocumentRoutingHost): Promise<StartedRepo> {
   const adapter = new Libp2pNetworkAdapter(libp2p, {
     peerIdMatchesLibp2p: true,
     ...options.sync
@@ -61,16 +82,20 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
     ? [adapter]
     : [new UnionNetworkAdapter([adapter, ...options.network], { log: libp2p.logger.forComponent('docpeer:repo-network') })]
 
-  const repo = new Repo({
+  const config = {
     peerId: libp2p.peerId.toString() as RepoPeerId,
     network,
     storage: documentStorage(options.storage, dataDir),
     sharePolicy: options.sharePolicy
-  })
+  }
+
+  // with a DHT, find() looks providers up and held documents are announced (finding-repo.ts)
+  const routing = dht == null ? undefined : new DocumentRouting(dht.libp2p, { syncWith: async (connection, opts) => adapter.syncWith(connection, opts) })
+  const repo = routing == null ? new Repo(config) : new FindingRepo(config, { routing, lookupTimeout: options.lookupTimeout, announceFound: dht?.server })
 
   await adapter.whenReady()
 
-  return { repo, adapter }
+  return { repo, adapter, routing }
 }
 
 function documentStorage (choice: RepoOptions['storage'], dataDir?: string): StorageAdapterInterface | undefined {

@@ -101,6 +101,20 @@ export class BenchProcess {
     return kib / 1024
   }
 
+  get pid (): number | undefined {
+    return this.child.pid
+  }
+
+  /**
+   * Kills the child at once (a crash, for fail-over workloads); `stop()` then returns at once.
+   */
+  async kill (): Promise<void> {
+    if (!this.exited) {
+      this.child.kill('SIGKILL')
+    }
+    await this.exitPromise
+  }
+
   /**
    * Asks the child to exit (it flushes a CPU profile if one is being written), and kills it if it
    * does not within a few seconds.

@@ -123,11 +123,18 @@ async function createAnchorPeer (init: SyncPeerInit): Promise<SyncPeer> {
   }
 }
 
-async function createDocpeerPeer (init: SyncPeerInit): Promise<SyncPeer> {
-  // for experiments: BENCH_DOCPEER_SRC=/path/to/a/patched/src runs docpeer from there
+/**
+ * docpeer's public entry: this checkout's, or (for experiments and before/after runs)
+ * BENCH_DOCPEER_SRC=/path/to/another/src. The public entry, so a src/ of another layout loads the
+ * same way.
+ */
+export async function loadDocpeer (): Promise<typeof import('../../../src/index.ts')> {
   const src = (process.env.BENCH_DOCPEER_SRC ?? '') !== '' ? process.env.BENCH_DOCPEER_SRC : new URL('../../../src', import.meta.url).pathname
-  // the public entry, so a src/ of another layout (BENCH_DOCPEER_SRC) loads the same way
-  const { createPeer }: typeof import('../../../src/index.ts') = await import(`${src}/index.ts`)
+  return import(`${src}/index.ts`)
+}
+
+async function createDocpeerPeer (init: SyncPeerInit): Promise<SyncPeer> {
+  const { createPeer } = await loadDocpeer()
   // for experiments: BENCH_DOCPEER_REMOVE_SERVICES=pubsub,autoNAT runs docpeer without those services
   const removed = (process.env.BENCH_DOCPEER_REMOVE_SERVICES ?? '').split(',').filter(name => name !== '')
   const overrides: Record<string, any> = {}

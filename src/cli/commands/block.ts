@@ -133,7 +133,7 @@ async function getFromPeer (cid: CID, target: Multiaddr, timeout: number, dataDi
   let peer
 
   try {
-    peer = await createPeer({ ...shortLivedPeerOptions(timeout), helia: { blockstore: opened?.blockstore } })
+    peer = await createPeer({ ...shortLivedPeerOptions(timeout), dht: false, helia: { blockstore: opened?.blockstore } })
     const helia = peer.helia
 
     if (helia == null) {

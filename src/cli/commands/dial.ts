@@ -2,18 +2,21 @@
  * `docpeer dial <multiaddr>`: a short-lived peer (new identity, no listener, no discovery) dials a
  * peer, prints who answered, over which address and the ping round trip, and stops.
  */
-import { parseMultiaddr } from '../../node/multiaddr.ts'
+import { isPeerId } from '@libp2p/interface'
+import { parseDialTarget } from '../../node/dial-target.ts'
 import { createPeer } from '../../node/peer.ts'
 import { parseCommandArgs, parseSeconds } from '../args.ts'
 import { DEFAULT_DIAL_TIMEOUT } from '../defaults.ts'
 import { DIAL_HELP } from '../help.ts'
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../io.ts'
+import { checkMultiaddrs } from '../multiaddr-args.ts'
 import { shortLivedPeerOptions } from '../short-lived.ts'
 import type { CliIO } from '../io.ts'
 
 export async function dialCommand (args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
     timeout: { type: 'string' },
+    bootstrap: { type: 'string', multiple: true },
     json: { type: 'boolean' }
   }, true)
 
@@ -28,14 +31,22 @@ export async function dialCommand (args: string[], io: CliIO): Promise<number> {
 
   let target
   try {
-    target = parseMultiaddr(positionals[0])
+    target = parseDialTarget(positionals[0])
   } catch (err: any) {
     throw new UsageError(err.message)
   }
 
+  const bootstrap = checkMultiaddrs('bootstrap', values.bootstrap as string[] | undefined)
+  const byId = isPeerId(target)
+
+  if (byId && bootstrap == null) {
+    throw new UsageError('dialing a peer id needs --bootstrap MA: a docpeer server to ask for its addresses')
+  }
+
   const timeout = parseSeconds('timeout', values.timeout as string | undefined, DEFAULT_DIAL_TIMEOUT)
   const signal = AbortSignal.any([AbortSignal.timeout(timeout), io.signal])
-  const peer = await createPeer(shortLivedPeerOptions(timeout))
+  // the DHT (imported only then) when the address has to be found
+  const peer = await createPeer({ ...shortLivedPeerOptions(timeout), dht: byId, bootstrap })
 
   try {
     const connection = await peer.dial(target, { signal })
