@@ -7,7 +7,7 @@
  * - admission: time from the first dial to the last peer with sync up, and peers per second;
  * - the server's heap (after GC) and RSS per idle connected peer;
  * - fan-out: every peer opens a document the server created (join), then a change on the server
- *   until every peer sees it (change).
+ * until every peer sees it (change).
  */
 import { parseArgs } from 'node:util'
 import { BenchProcess } from './lib/proc.ts'
