@@ -6,10 +6,11 @@
  * ```
  * session.ts       one connect() ... disconnect() period; ending it cuts off everything it started
  * remotes.ts       the per-peer table: a named state per remote, one way in, one way out
- * opener.ts        our half of the handshake, on the stream we open      \ handshake.ts: what
- * acceptor.ts      the remote's half, on the stream it opens; its messages / both halves share
+ * handshake.ts     what the two halves of the handshake share
+ * opener.ts        our half, on the stream we open and write on
+ * acceptor.ts      the remote's half, on the stream it opens; the checks on its repo messages
  * policy.ts        allow/deny, limited connections, which connection to use
- * framed-stream.ts one stream's frames: reads as they arrive, writes batched, backpressure
+ * framed-stream.ts one stream's frames: read as they arrive, written batched, with backpressure
  * wire/            the pure codec: frames (varint length prefix) and the messages they carry
  * ```
  *

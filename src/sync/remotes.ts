@@ -189,7 +189,7 @@ export class Remotes {
    * (callers check that the remote has no outbound link yet).
    */
   open (connection: Connection): Link {
-    const remote = this.get(connection.remotePeer) as RemoteRecord | undefined ?? this.create(connection.remotePeer)
+    const remote = this.byKey.get(connection.remotePeer.toString()) ?? this.create(connection.remotePeer)
     const link = new Link(this, remote, 'outbound', connection)
     remote.outbound = link
     return link
