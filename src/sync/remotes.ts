@@ -158,6 +158,10 @@ export class Remotes {
     return this.byKey.size
   }
 
+  values (): IterableIterator<Remote> {
+    return this.byKey.values()
+  }
+
   get (peer: PeerId | string): Remote | undefined {
     return this.byKey.get(peer.toString())
   }
