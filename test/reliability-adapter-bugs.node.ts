@@ -3,13 +3,12 @@
  * length prefixes (c004c34), handshake frames larger than a handshake needs and a refused join
  * leaking its peer entry (513e8bf).
  */
-import { cbor } from '@automerge/automerge-repo'
 import { expect } from 'aegir/chai'
-import { Uint8ArrayList } from 'uint8arraylist'
 import { bareNode, sleep, waitFor } from '../harness/peers.ts'
-import { encodeFrame, joinMessage, varint } from '../harness/soak/fuzz-inputs.ts'
-import { SYNC_PROTOCOL } from '../src/sync/constants.ts'
+import { encodeFrame, joinMessage } from '../harness/soak/fuzz-inputs.ts'
+import { DEFAULT_MAX_MESSAGE_SIZE, SYNC_PROTOCOL } from '../src/sync/constants.ts'
 import { Libp2pNetworkAdapter } from '../src/sync/index.ts'
+import { FrameDecoder, decodeMessage, encodeLengthPrefix } from '../src/sync/wire/index.ts'
 import type { PeerId as RepoPeerId } from '@automerge/automerge-repo'
 import type { Libp2p, Stream } from '@libp2p/interface'
 
@@ -41,12 +40,13 @@ describe('reliability: sync adapter bugs found by fuzzing', function () {
     const hostileId = hostile.peerId.toString()
     // answer the target's dial-back so a handshake completes
     await hostile.handle(SYNC_PROTOCOL, (stream: Stream) => {
-      const rx = new Uint8ArrayList()
+      const rx = new FrameDecoder(DEFAULT_MAX_MESSAGE_SIZE)
       stream.addEventListener('message', evt => {
-        rx.append(evt.data)
-        if (rx.byteLength > 1 && rx.get(0) < 0x80 && rx.byteLength >= rx.get(0) + 1) {
-          const join = cbor.decode(rx.subarray(1, rx.get(0) + 1)) as any
-          rx.consume(rx.byteLength)
+        rx.push(evt.data)
+        const frame = rx.next()
+        if (frame != null) {
+          const join = decodeMessage(frame) as any
+          rx.clear()
           stream.send(encodeFrame({ type: 'peer', senderId: hostileId, peerMetadata: {}, selectedProtocolVersion: '1', targetId: join.senderId }))
         }
       })
@@ -85,7 +85,7 @@ describe('reliability: sync adapter bugs found by fuzzing', function () {
     const stream = await openStream()
     // 1 MiB announced for the join: today the target buffers up to maxMessageSize (64 MiB) per
     // stream, before knowing who the peer is, until the handshake timeout
-    stream.send(varint(1024 * 1024))
+    stream.send(encodeLengthPrefix(1024 * 1024))
     expect(await endOf(stream, 5_000)).to.equal('reset')
   })
 

@@ -35,7 +35,7 @@ describe('sync: framed stream', () => {
   })
 
   function framed (stream: Stream): FramedStream {
-    return new FramedStream(stream, undefined as any, { maxMessageSize: 1024 * 1024, maxHandshakeSize: 64 * 1024, log: defaultLogger().forComponent('test') })
+    return new FramedStream(stream, { maxMessageSize: 1024 * 1024, maxHandshakeSize: 64 * 1024, log: defaultLogger().forComponent('test') })
   }
 
   it('sends the messages written in one turn of the event loop in one write, in order', async () => {

@@ -4,28 +4,14 @@
  * senders, foreign targets. The adapter must reset the offending stream and keep syncing with
  * everyone else.
  */
-import { cbor } from '@automerge/automerge-repo/slim'
 import { expect } from 'aegir/chai'
 import { createNode, createSyncPeer, nextEvent, stopSyncPeers, waitFor } from '../harness/sync-nodes.ts'
+import { encodeFrame, encodeLengthPrefix, encodeMessage } from '../src/sync/wire/index.ts'
 import { RawPeer } from './fixtures/sync-raw-peer.ts'
 import type { SyncPeer } from '../harness/sync-nodes.ts'
 import type { RawStream } from './fixtures/sync-raw-peer.ts'
 import type { Message } from '@automerge/automerge-repo'
 import type { Libp2p } from '@libp2p/interface'
-
-/**
- * An unsigned varint, the frames' length prefix.
- */
-function lengthPrefix (length: number): number[] {
-  const bytes = []
-
-  while (length >= 0x80) {
-    bytes.push((length % 0x80) | 0x80)
-    length = Math.floor(length / 0x80)
-  }
-
-  return [...bytes, length]
-}
 
 interface TestDoc {
   n?: number
@@ -181,8 +167,7 @@ describe('sync: protocol and hostile peers', () => {
     const { raw, seen } = await malloryUp(target)
     const frame = (n: number): Uint8Array => {
       // a 300-byte payload needs a two-byte length prefix
-      const body = cbor.encode({ type: 'foo', senderId: 'mallory', targetId: 'target', n, data: new Uint8Array(300) })
-      return Uint8Array.of(...lengthPrefix(body.byteLength), ...body)
+      return encodeFrame(encodeMessage({ type: 'foo', senderId: 'mallory', targetId: 'target', n, data: new Uint8Array(300) }))
     }
 
     for (const byte of frame(0)) {
@@ -202,7 +187,7 @@ describe('sync: protocol and hostile peers', () => {
     const { raw } = await malloryUp(target)
 
     // a prefix announcing 1000 bytes, 10 of them, then the end of mallory's writing side
-    raw.stream.send(Uint8Array.of(...lengthPrefix(1000), ...new Uint8Array(10)))
+    raw.stream.send(Uint8Array.of(...encodeLengthPrefix(1000), ...new Uint8Array(10)))
     await raw.stream.close()
 
     await waitFor(() => !target.adapter.peers.includes('mallory' as any), 10_000, 'mallory to be dropped')

@@ -4,7 +4,8 @@
  */
 import { cbor, generateAutomergeUrl, parseAutomergeUrl } from '@automerge/automerge-repo'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { SYNC_PROTOCOL } from '../../src/sync/constants.ts'
+import { DEFAULT_MAX_MESSAGE_SIZE, SYNC_PROTOCOL } from '../../src/sync/constants.ts'
+import { FrameDecoder, decodeMessage, encodeFrame as frame, encodeLengthPrefix, encodeMessage } from '../../src/sync/wire/index.ts'
 import type { Libp2p, Stream } from '@libp2p/interface'
 
 export type FastKind =
@@ -42,28 +43,11 @@ export interface InputContext {
   liveDocumentId?: string
 }
 
-export function varint (value: number): Uint8Array {
-  const out: number[] = []
-
-  while (value >= 0x80) {
-    out.push((value % 0x80) | 0x80)
-    value = Math.floor(value / 0x80)
-  }
-
-  out.push(value)
-  return Uint8Array.from(out)
-}
-
-export function frame (payload: Uint8Array): Uint8Array {
-  const prefix = varint(payload.byteLength)
-  const out = new Uint8Array(prefix.byteLength + payload.byteLength)
-  out.set(prefix)
-  out.set(payload, prefix.byteLength)
-  return out
-}
-
+/**
+ * One message as it goes on the wire: its CBOR in a frame, by the adapter's own codec.
+ */
 export function encodeFrame (message: unknown): Uint8Array {
-  return frame(cbor.encode(message))
+  return frame(encodeMessage(message))
 }
 
 export function joinMessage (senderId: string, versions: unknown = ['1']): Record<string, unknown> {
@@ -234,7 +218,7 @@ export class InputGenerator {
       () => this.bytes(1 + this.int(300)),
       () => frame(this.bytes(1 + this.int(300))),
       () => encodeFrame(this.wrongShape()),
-      () => varint(maxMessageSize + 1 + this.int(1_000_000)),
+      () => encodeLengthPrefix(maxMessageSize + 1 + this.int(1_000_000)),
       () => encodeFrame(joinMessage(hostileId)),
       // spoofed sender, foreign target
       () => encodeFrame({ type: 'sync', senderId: 'someone-else', targetId, documentId: live, data: this.bytes(20) }),
@@ -251,10 +235,10 @@ export class InputGenerator {
         return { kind, first: this.bytes(1 + this.int(2048)), handshake: false, closeWrite: true, expect: 'reset' }
       case 'truncated': {
         const length = 10 + this.int(4000)
-        return { kind, first: concat(varint(length), this.bytes(this.int(length))), handshake: false, closeWrite: true, expect: 'reset' }
+        return { kind, first: concat(encodeLengthPrefix(length), this.bytes(this.int(length))), handshake: false, closeWrite: true, expect: 'reset' }
       }
       case 'oversize-prefix':
-        return { kind, first: concat(varint(maxMessageSize + 1 + this.int(2 ** 40)), this.bytes(this.int(64))), handshake: false, closeWrite: false, expect: 'reset' }
+        return { kind, first: concat(encodeLengthPrefix(maxMessageSize + 1 + this.int(2 ** 40)), this.bytes(this.int(64))), handshake: false, closeWrite: false, expect: 'reset' }
       case 'bad-varint':
         // closed after: a varint that never ends is held until the handshake timeout (slow lane)
         return { kind, first: new Uint8Array(5 + this.int(20)).fill(0xff), handshake: false, closeWrite: true, expect: 'reset' }
@@ -282,27 +266,16 @@ export class InputGenerator {
   }
 }
 
+/**
+ * The message in the first whole frame of `rx`, or undefined while there is none (or it is not a
+ * message at all).
+ */
 export function firstFrame (rx: Uint8ArrayList): unknown {
   try {
-    let length = 0
-    let shift = 0
-    let offset = 0
-
-    while (offset < rx.byteLength) {
-      const byte = rx.get(offset++)
-      length += (byte & 0x7f) * 2 ** shift
-      shift += 7
-
-      if ((byte & 0x80) === 0) {
-        break
-      }
-    }
-
-    if (offset + length > rx.byteLength || length === 0) {
-      return undefined
-    }
-
-    return cbor.decode(rx.subarray(offset, offset + length))
+    const decoder = new FrameDecoder(DEFAULT_MAX_MESSAGE_SIZE)
+    decoder.push(rx)
+    const payload = decoder.next()
+    return payload == null || payload.byteLength === 0 ? undefined : decodeMessage(payload)
   } catch {
     return undefined
   }

@@ -327,8 +327,9 @@ export async function runFuzz (options: FuzzOptions): Promise<FuzzResult> {
     await Promise.all(nodes.map(async node => node.stop()))
     nodes.length = 0
     const adapter = target.syncAdapter as any
-    const isActive = (r: any): boolean => r.up === true || r.inbound != null || r.outbound != null || r.opening != null
-    const active = (): number => [...adapter.remotes.values()].filter(isActive).length
+    // a remote with a stream (or on its way up) is active; the table should hold no other kind
+    const isActive = (r: any): boolean => r.state === 'up' || r.inbound != null || r.outbound != null
+    const active = (): number => [...(adapter.remotes?.values() ?? [])].filter(isActive).length
     await waitFor(() => active() <= 1, 10_000, 'the target to forget the hostile peers').catch(() => {})
 
     const targetAlive = await honest.libp2p.services.ping.ping(target.peerId).then(() => true, () => false)
@@ -359,7 +360,7 @@ export async function runFuzz (options: FuzzOptions): Promise<FuzzResult> {
       heapMax: Math.max(heapMax, heapAfter),
       heapAfter,
       targetActiveRemotesAfter: active(),
-      targetIdleRemotesAfter: adapter.remotes.size - active(),
+      targetIdleRemotesAfter: (adapter.remotes?.size ?? 0) - active(),
       targetStreamsAfter,
       durationMs: Date.now() - started
     }

@@ -1,39 +1,15 @@
 /**
- * One sync stream: length-prefixed frames of automerge-repo's CBOR, read one at a time and written
+ * One sync stream: the wire's frames (`wire/`) read one at a time as they arrive and written
  * through an ordered queue that waits for the stream's `'drain'` event under backpressure.
  */
-import { cbor } from '@automerge/automerge-repo/slim'
-import { InvalidMessageError, StreamBufferError, StreamStateError, TimeoutError } from '@libp2p/interface'
+import { StreamBufferError, StreamStateError, TimeoutError } from '@libp2p/interface'
 import { UnexpectedEOFError } from '@libp2p/utils'
-import * as varint from 'uint8-varint'
-import { Uint8ArrayList } from 'uint8arraylist'
 import { WRITE_BATCH_BYTES } from './constants.ts'
 import { MessageTooLargeError } from './errors.ts'
-import type { AbortOptions, Connection, Logger, Stream, StreamCloseEvent } from '@libp2p/interface'
-
-/**
- * An unsigned varint length prefix at the start of `buf`: its value and how many bytes it takes,
- * or undefined while it is incomplete. A prefix longer than any allowed length fails at once
- * (a stream of 0xff bytes would otherwise be read until the handshake timeout).
- */
-function readLengthPrefix (buf: Uint8ArrayList, maxLengthLength: number): { length: number, bytes: number } | undefined {
-  let value = 0
-
-  for (let i = 0; i < buf.byteLength && i < maxLengthLength; i++) {
-    const byte = buf.get(i)
-    value += (byte & 0x7f) * 2 ** (7 * i)
-
-    if ((byte & 0x80) === 0) {
-      return { length: value, bytes: i + 1 }
-    }
-  }
-
-  if (buf.byteLength >= maxLengthLength) {
-    throw new InvalidMessageError('Frame length prefix is longer than any allowed frame needs')
-  }
-
-  return undefined
-}
+import { FrameDecoder, encodeFrames } from './wire/frame.ts'
+import { decodeMessage, encodeMessage } from './wire/messages.ts'
+import type { AbortOptions, Logger, Stream, StreamCloseEvent } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
 /**
  * Resolves once the event loop has run what is due in this turn (Node: the check phase, after I/O
@@ -84,38 +60,32 @@ export interface FramedStreamInit {
  */
 export class FramedStream {
   readonly stream: Stream
-  readonly connection: Connection
   readonly log: Logger
   private readonly maxMessageSize: number
-  private readonly maxLengthLength: number
   private readonly queue: Uint8Array[]
-  private readonly unread: Uint8ArrayList
+  private readonly unread: FrameDecoder
   private flushing?: Promise<void>
   private ended: boolean
-  private readLimit: number
   private remoteEnded: boolean
   private readError?: Error
   private dataArrived?: PromiseWithResolvers<void>
 
-  constructor (stream: Stream, connection: Connection, init: FramedStreamInit) {
+  constructor (stream: Stream, init: FramedStreamInit) {
     this.stream = stream
-    this.connection = connection
     this.log = init.log
     this.maxMessageSize = init.maxMessageSize
-    this.maxLengthLength = varint.encodingLength(init.maxMessageSize)
     this.queue = []
-    this.unread = new Uint8ArrayList()
+    this.unread = new FrameDecoder(init.maxMessageSize, init.maxHandshakeSize)
     this.ended = false
     this.remoteEnded = false
-    this.readLimit = Math.min(init.maxHandshakeSize, init.maxMessageSize)
 
     stream.addEventListener('message', (evt) => {
-      this.unread.append(evt.data)
+      this.unread.push(evt.data)
 
       // one whole frame plus what the transport delivers in one go while nobody reads
       if (this.unread.byteLength > this.maxMessageSize + PAUSE_ABOVE_BYTES) {
         this.readError ??= new StreamBufferError(`Read buffer overflow - ${this.unread.byteLength} bytes unread`)
-        this.unread.consume(this.unread.byteLength)
+        this.unread.clear()
         queueMicrotask(() => { this.abort(this.readError ?? new StreamBufferError('Read buffer overflow')) })
       } else if (this.dataArrived == null && this.unread.byteLength > PAUSE_ABOVE_BYTES) {
         stream.pause()
@@ -144,7 +114,7 @@ export class FramedStream {
    * The handshake is done: from now on frames up to `maxMessageSize` are read.
    */
   allowFullFrames (): void {
-    this.readLimit = this.maxMessageSize
+    this.unread.limit = this.maxMessageSize
   }
 
   get open (): boolean {
@@ -166,14 +136,10 @@ export class FramedStream {
         throw this.readError
       }
 
-      const frame = this.nextFrame()
+      const frame = this.unread.next()
 
       if (frame != null) {
-        try {
-          return cbor.decode(frame)
-        } catch (err: any) {
-          throw new InvalidMessageError(`Frame is not CBOR: ${err.message}`)
-        }
+        return decodeMessage(frame)
       }
 
       if (this.remoteEnded) {
@@ -201,32 +167,6 @@ export class FramedStream {
   }
 
   /**
-   * Cuts the next whole frame out of the unread bytes, if it has arrived. The length limit is
-   * checked on the prefix, before the frame is waited for.
-   */
-  private nextFrame (): Uint8Array | undefined {
-    const prefix = readLengthPrefix(this.unread, this.maxLengthLength)
-
-    if (prefix == null) {
-      return undefined
-    }
-
-    if (prefix.length > this.readLimit) {
-      throw new MessageTooLargeError(`Frame of ${prefix.length} bytes exceeds the limit of ${this.readLimit} bytes`)
-    }
-
-    const end = prefix.bytes + prefix.length
-
-    if (this.unread.byteLength < end) {
-      return undefined
-    }
-
-    const frame = this.unread.subarray(prefix.bytes, end)
-    this.unread.consume(end)
-    return frame
-  }
-
-  /**
    * Encodes a message and queues it behind earlier ones. Returns false (and sends nothing) when the
    * message is too large or the stream has ended.
    */
@@ -235,7 +175,7 @@ export class FramedStream {
       return false
     }
 
-    const encoded = cbor.encode(message)
+    const encoded = encodeMessage(message)
 
     if (encoded.byteLength > this.maxMessageSize) {
       this.log.error('dropping %s message of %d bytes - %e', (message as any)?.type, encoded.byteLength,
@@ -292,7 +232,7 @@ export class FramedStream {
 
       const batch = this.queue.splice(0, count)
 
-      await this.send(new Uint8ArrayList(...batch.flatMap(frame => [varint.encode(frame.byteLength), frame])))
+      await this.send(encodeFrames(batch))
     }
   }
 

@@ -1,8 +1,12 @@
 /**
- * The handshake messages of the sync protocol, shaped like automerge-repo's WebSocket adapter
- * (`@automerge/automerge-repo-network-websocket` src/messages.ts) so the two read alike. Everything
- * that arrives from the network is untrusted: the guards check shapes, not just the `type` tag.
+ * What a frame says: automerge-repo's CBOR encoding of one message, the handshake messages of the
+ * sync protocol and the guards that check what arrives. The handshake is shaped like automerge-repo's
+ * WebSocket adapter (`@automerge/automerge-repo-network-websocket` src/messages.ts) so the two read
+ * alike. Everything that arrives from the network is untrusted: the guards check shapes, not just
+ * the `type` tag.
  */
+import { cbor } from '@automerge/automerge-repo/slim'
+import { InvalidMessageError } from '@libp2p/interface'
 import type { Message, PeerId, PeerMetadata } from '@automerge/automerge-repo/slim'
 
 /**
@@ -45,6 +49,24 @@ export interface ErrorMessage {
 }
 
 export type HandshakeMessage = JoinMessage | PeerMessage | ErrorMessage
+
+/**
+ * A message as a frame's payload: automerge-repo's CBOR.
+ */
+export function encodeMessage (message: unknown): Uint8Array {
+  return cbor.encode(message)
+}
+
+/**
+ * A frame's payload as a message, still untrusted; `InvalidMessageError` when it is not CBOR.
+ */
+export function decodeMessage (payload: Uint8Array): unknown {
+  try {
+    return cbor.decode(payload)
+  } catch (err: any) {
+    throw new InvalidMessageError(`Frame is not CBOR: ${err.message}`)
+  }
+}
 
 function isRecord (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
