@@ -32,12 +32,12 @@ describe('npm test machine check (scripts/test-env)', () => {
   let bin: string
 
   beforeEach(async () => {
-    // a PATH with the namespace tools and openssl, and no chromium
+    // a PATH with the namespace tools, openssl and the NAT lab's programs, and no chromium
     bin = await mkdtemp(join(tmpdir(), 'docpeer-test-env-'))
     // readable by the unprivileged user of the no-root case
     await chmod(bin, 0o755)
 
-    for (const tool of ['unshare', 'ip', 'openssl']) {
+    for (const tool of ['unshare', 'ip', 'openssl', 'iptables-restore', 'turnserver']) {
       const found = findOnPath(tool)
       expect(found, `${tool} on PATH`).to.be.a('string')
       await symlink(found ?? '', join(bin, tool))
@@ -52,7 +52,7 @@ describe('npm test machine check (scripts/test-env)', () => {
     const result = await check(process.env)
 
     expect(result.code, result.stderr).to.equal(0)
-    expect(result.stdout).to.match(/^test-env: ok \(root uid 0, unshare \S+, ip \S+, openssl \S+, chromium \S+\)$/m)
+    expect(result.stdout).to.match(/^test-env: ok \(root uid 0, unshare \S+, ip \S+, openssl \S+, iptables-restore \S+, turnserver \S+, chromium \S+\)$/m)
   })
 
   it('stops with one line when DOCPEER_CHROMIUM names no Chromium, without installing anything', async () => {
