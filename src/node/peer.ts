@@ -5,14 +5,18 @@
  */
 import { KEEP_ALIVE, NotStartedError } from '@libp2p/interface'
 import { createLibp2p } from 'libp2p'
+import { AccessController } from '../access/index.ts'
 import { applyOverrides } from '../config/common.ts'
 import { DEFAULT_ROLE, libp2pDefaults } from '../config/defaults.ts'
+import { accessStore } from '../storage/access-store.ts'
 import { openDatastore } from '../storage/datastore.ts'
 import { loadIdentity } from '../storage/identity.ts'
 import { dialDiscoveredPeers } from './discovery-dialer.ts'
 import { parseMultiaddr } from './multiaddr.ts'
 import { startRepo } from './repo.ts'
 import { assertSupportedRuntime } from './runtime.ts'
+import { bootstrapPeerIds, privateNetworkOptions } from './swarm-key.ts'
+import type { AccessMode, PeerAccess } from '../access/index.ts'
 import type { RepoOptions } from './repo.ts'
 import type { DocpeerServices, Libp2pOverrides } from '../config/common.ts'
 import type { ConfigInit, PeerRole } from '../config/types.ts'
@@ -63,6 +67,23 @@ export interface DocpeerInit extends ConfigInit {
   dialDiscovered?: boolean
 
   /**
+   * Who may read and write a document that has no access list of its own: everyone (`'open'`,
+   * automerge-repo's behaviour), or nobody but this peer (`'restricted'`: a server that serves only
+   * what its owner shared with `peer.access.share()` or marked public). The lists are kept in the
+   * data directory (`access.json`).
+   *
+   * @default 'open'
+   */
+  access?: AccessMode
+
+  /**
+   * A private network's pre-shared key (the text of a `swarm.key` file, `docpeer swarm-key new`):
+   * TCP and WebSocket connections are encrypted with it before anything else, so peers without it
+   * cannot finish a connection. WebRTC skips libp2p's connection protection, so it is refused.
+   */
+  swarmKey?: string | Uint8Array
+
+  /**
    * Replace parts of the generated libp2p options: top-level keys replace the generated ones,
    * `services` entries are added or replaced one by one (set one to `undefined` to remove it).
    */
@@ -105,6 +126,12 @@ export interface Docpeer {
   readonly dataDir?: string
 
   /**
+   * Who may read and write this peer's documents: `share(url, peerId, 'read' | 'write')`,
+   * `unshare(url, peerId)`, `get(url)`. Rights are bound to authenticated libp2p peer ids.
+   */
+  readonly access: PeerAccess
+
+  /**
    * Dials a peer by multiaddr (a string or a `Multiaddr`). A malformed string throws
    * `InvalidMultiaddrError` before anything is dialed.
    */
@@ -135,6 +162,7 @@ interface DocpeerParts {
   storage?: OpenedDatastore
   dataDir?: string
   helia?: StartedHelia
+  access: AccessController
 }
 
 /**
@@ -150,6 +178,7 @@ class DocpeerNode implements Docpeer {
   readonly helia?: DocpeerHelia
   repo?: Repo
   syncAdapter?: Libp2pNetworkAdapter
+  readonly access: AccessController
   private readonly storage?: OpenedDatastore
   private readonly startedHelia?: StartedHelia
   private readonly log: Logger
@@ -163,6 +192,7 @@ class DocpeerNode implements Docpeer {
     this.libp2p = parts.libp2p
     this.storage = parts.storage
     this.dataDir = parts.dataDir
+    this.access = parts.access
     this.log = parts.libp2p.logger.forComponent('docpeer:peer')
   }
 
@@ -189,6 +219,8 @@ class DocpeerNode implements Docpeer {
     }
 
     const connection = await this.dial(target, options)
+    // a peer this one chose: its documents are offered to it (see the share policy in access/)
+    this.access.choose(connection.remotePeer.toString())
     await this.syncAdapter.syncWith(connection, options)
 
     if (options?.keepAlive === true) {
@@ -209,6 +241,7 @@ class DocpeerNode implements Docpeer {
     // a second stop() waits for the first instead of stopping twice
     this.stopping ??= (async () => {
       this.cleanups.splice(0).forEach(cleanup => { cleanup() })
+      this.access.stop()
       // the Repo first: it writes pending changes to storage and says goodbye over libp2p
       await this.repo?.shutdown().catch(err => { this.log.error('could not shut the repo down cleanly - %e', err) })
       // helia stops its libp2p node itself, then its blockstore
@@ -244,9 +277,16 @@ export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
     const privateKey = init.privateKey ?? (storage == null ? undefined : await loadIdentity(storage.datastore, storage.location))
     const options = applyOverrides({
       ...defaults,
+      ...(init.swarmKey == null ? {} : privateNetworkOptions(init.swarmKey, defaults.connectionGater)),
       privateKey,
       datastore: storage?.datastore
     }, init.libp2p)
+    const access = new AccessController({
+      mode: init.access,
+      store: init.dataDir == null ? undefined : accessStore(init.dataDir, storage?.datastore),
+      chosen: bootstrapPeerIds(init.bootstrap)
+    })
+    await access.start()
 
     let libp2p: Libp2p<DocpeerServices>
     let helia: StartedHelia | undefined
@@ -264,11 +304,12 @@ export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
       libp2p = await createLibp2p<DocpeerServices>(options)
     }
 
-    const peer = new DocpeerNode({ role, libp2p, storage, dataDir: init.dataDir, helia })
+    access.log = libp2p.logger.forComponent('docpeer:access')
+    const peer = new DocpeerNode({ role, libp2p, storage, dataDir: init.dataDir, helia, access })
 
     if (init.repo !== false) {
       try {
-        const { repo, adapter } = await startRepo(libp2p, init.repo === true || init.repo == null ? {} : init.repo, init.dataDir)
+        const { repo, adapter } = await startRepo(libp2p, init.repo === true || init.repo == null ? {} : init.repo, init.dataDir, access)
         peer.repo = repo
         peer.syncAdapter = adapter
       } catch (err) {

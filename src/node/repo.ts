@@ -4,11 +4,15 @@
  * beside any other network adapters the caller adds, and keeps documents in the data directory.
  */
 import { Repo } from '@automerge/automerge-repo'
+import { AccessNetworkAdapter } from '../access/index.ts'
 import { automergeStorage } from '../storage/datastore.ts'
 import { Libp2pNetworkAdapter } from '../sync/index.ts'
 import { UnionNetworkAdapter } from '../sync/union-adapter.ts'
+import type { AccessController } from '../access/index.ts'
 import type { Libp2pNetworkAdapterInit, Libp2pSyncComponents } from '../sync/index.ts'
-import type { NetworkAdapterInterface, PeerId as RepoPeerId, SharePolicy, StorageAdapterInterface } from '@automerge/automerge-repo'
+import type { NetworkAdapterInterface, RepoConfig, PeerId as RepoPeerId, SharePolicy, StorageAdapterInterface } from '@automerge/automerge-repo'
+
+type ShareConfig = NonNullable<RepoConfig['shareConfig']>
 
 export interface RepoOptions {
   /**
@@ -31,10 +35,12 @@ export interface RepoOptions {
   storage?: 'data-dir' | 'memory' | StorageAdapterInterface
 
   /**
-   * Which documents this peer offers to which peers unasked. Peers can always fetch a document
-   * whose URL they know.
+   * Which documents this peer offers to which peers unasked (and asks them about when it looks for
+   * one). Peers with read right can always fetch a document whose URL they know. Whatever it says,
+   * nothing goes to a peer without read right.
    *
-   * @default share every document with every peer
+   * @default the peers this one chose (bootstrap peers, `syncWith()` targets) and each document's
+   * named members
    */
   sharePolicy?: SharePolicy
 }
@@ -49,28 +55,63 @@ export interface StartedRepo {
  * adapters only after reading its storage id): a peer dialed after `createPeer()` resolves then
  * finds the sync protocol handled.
  */
-export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOptions, dataDir?: string): Promise<StartedRepo> {
+export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOptions, dataDir?: string, access?: AccessController): Promise<StartedRepo> {
   const adapter = new Libp2pNetworkAdapter(libp2p, {
     peerIdMatchesLibp2p: true,
     ...options.sync
   })
+  // the access lists apply to the libp2p adapter only: its peer ids are authenticated, those of
+  // other adapters (a tab over BroadcastChannel, a WebSocket client of the bridge) are claims
+  const guarded = access == null ? adapter : new AccessNetworkAdapter(adapter, access.list, { log: libp2p.logger.forComponent('docpeer:access') })
 
   // with more adapters, one peer can be reachable through several (a tab over BroadcastChannel
   // and WebRTC): the union keeps the Repo from dropping it when only one of the ways closes
   const network = options.network == null || options.network.length === 0
-    ? [adapter]
-    : [new UnionNetworkAdapter([adapter, ...options.network], { log: libp2p.logger.forComponent('docpeer:repo-network') })]
+    ? [guarded]
+    : [new UnionNetworkAdapter([guarded, ...options.network], { log: libp2p.logger.forComponent('docpeer:repo-network') })]
 
   const repo = new Repo({
     peerId: libp2p.peerId.toString() as RepoPeerId,
     network,
     storage: documentStorage(options.storage, dataDir),
-    sharePolicy: options.sharePolicy
+    ...(guarded instanceof AccessNetworkAdapter && access != null
+      ? { shareConfig: shareConfig(guarded, access, options.sharePolicy) }
+      : { sharePolicy: options.sharePolicy })
   })
+
+  if (guarded instanceof AccessNetworkAdapter && access != null) {
+    access.counts = () => guarded.stats()
+    access.onChange(() => { repo.shareConfigChanged() })
+  }
 
   await adapter.whenReady()
 
   return { repo, adapter }
+}
+
+/**
+ * automerge-repo's share hooks from the access lists, for peers reached through the access adapter;
+ * peers of other adapters keep automerge-repo's defaults (or the caller's `sharePolicy`).
+ */
+function shareConfig (guarded: AccessNetworkAdapter, access: AccessController, policy?: SharePolicy): ShareConfig {
+  return {
+    announce: async (peer, documentId) => {
+      if (!guarded.reaches(peer)) {
+        return policy?.(peer, documentId) ?? true
+      }
+
+      if (documentId == null) {
+        return policy?.(peer) ?? access.isChosen(peer)
+      }
+
+      if (access.list.rightOf(peer, documentId) === 'none') {
+        return false
+      }
+
+      return policy?.(peer, documentId) ?? access.announces(peer, documentId)
+    },
+    access: async (peer, documentId) => !guarded.reaches(peer) || access.list.rightOf(peer, documentId) !== 'none'
+  }
 }
 
 function documentStorage (choice: RepoOptions['storage'], dataDir?: string): StorageAdapterInterface | undefined {
