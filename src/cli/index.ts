@@ -17,7 +17,8 @@ export const COMMANDS: Record<string, { load(): Promise<Command>, summary: strin
   daemon: { load: async () => (await import('./commands/daemon.ts')).daemonCommand, summary: 'run a peer until stopped (npm start runs this)' },
   dial: { load: async () => (await import('./commands/dial.ts')).dialCommand, summary: 'dial a peer by multiaddr, print its id and ping time' },
   doc: { load: async () => (await import('./commands/doc.ts')).docCommand, summary: 'create, show, change and watch automerge documents' },
-  id: { load: async () => (await import('./commands/id.ts')).idCommand, summary: 'print the peer id of a data directory' }
+  id: { load: async () => (await import('./commands/id.ts')).idCommand, summary: 'print the peer id of a data directory' },
+  'swarm-key': { load: async () => (await import('./commands/swarm-key.ts')).swarmKeyCommand, summary: 'make a private network\'s key (docpeer swarm-key new FILE)' }
 }
 
 function usage (): string {

@@ -254,6 +254,20 @@ class DocpeerNode implements Docpeer {
 }
 
 /**
+ * Peers kept alive (bootstrap peers, `syncWith(..., { keepAlive: true })`) were chosen in an earlier
+ * run: documents are announced to them again.
+ */
+async function chooseRememberedPeers (libp2p: Libp2p, access: AccessController): Promise<void> {
+  const remembered = await libp2p.peerStore.all({
+    filters: [peer => [...peer.tags.keys()].some(tag => tag.startsWith(KEEP_ALIVE))]
+  })
+
+  for (const peer of remembered) {
+    access.choose(peer.id.toString())
+  }
+}
+
+/**
  * Creates and starts a docpeer node.
  *
  * @example
@@ -305,6 +319,7 @@ export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
     }
 
     access.log = libp2p.logger.forComponent('docpeer:access')
+    await chooseRememberedPeers(libp2p, access)
     const peer = new DocpeerNode({ role, libp2p, storage, dataDir: init.dataDir, helia, access })
 
     if (init.repo !== false) {

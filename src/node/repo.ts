@@ -10,7 +10,7 @@ import { Libp2pNetworkAdapter } from '../sync/index.ts'
 import { UnionNetworkAdapter } from '../sync/union-adapter.ts'
 import type { AccessController } from '../access/index.ts'
 import type { Libp2pNetworkAdapterInit, Libp2pSyncComponents } from '../sync/index.ts'
-import type { NetworkAdapterInterface, RepoConfig, PeerId as RepoPeerId, SharePolicy, StorageAdapterInterface } from '@automerge/automerge-repo'
+import type { DocumentId, NetworkAdapterInterface, RepoConfig, PeerId as RepoPeerId, SharePolicy, StorageAdapterInterface } from '@automerge/automerge-repo'
 
 type ShareConfig = NonNullable<RepoConfig['shareConfig']>
 
@@ -70,12 +70,13 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
     ? [guarded]
     : [new UnionNetworkAdapter([guarded, ...options.network], { log: libp2p.logger.forComponent('docpeer:repo-network') })]
 
-  const repo = new Repo({
+  // the share hooks read `repo` only once it exists
+  const repo: Repo = new Repo({
     peerId: libp2p.peerId.toString() as RepoPeerId,
     network,
     storage: documentStorage(options.storage, dataDir),
     ...(guarded instanceof AccessNetworkAdapter && access != null
-      ? { shareConfig: shareConfig(guarded, access, options.sharePolicy) }
+      ? { shareConfig: shareConfig(guarded, access, documentId => repo.handles[documentId]?.isReady() ?? false, options.sharePolicy) }
       : { sharePolicy: options.sharePolicy })
   })
 
@@ -93,7 +94,7 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
  * automerge-repo's share hooks from the access lists, for peers reached through the access adapter;
  * peers of other adapters keep automerge-repo's defaults (or the caller's `sharePolicy`).
  */
-function shareConfig (guarded: AccessNetworkAdapter, access: AccessController, policy?: SharePolicy): ShareConfig {
+function shareConfig (guarded: AccessNetworkAdapter, access: AccessController, holds: (documentId: DocumentId) => boolean, policy?: SharePolicy): ShareConfig {
   return {
     announce: async (peer, documentId) => {
       if (!guarded.reaches(peer)) {
@@ -106,6 +107,11 @@ function shareConfig (guarded: AccessNetworkAdapter, access: AccessController, p
 
       if (access.list.rightOf(peer, documentId) === 'none') {
         return false
+      }
+
+      // looking for a document sends its id, not its content: an open peer asks every peer
+      if (!holds(documentId) && access.mode === 'open') {
+        return true
       }
 
       return policy?.(peer, documentId) ?? access.announces(peer, documentId)

@@ -4,6 +4,7 @@
  */
 import { createPeer } from '../../node/peer.ts'
 import { checkMultiaddrs, parseCommandArgs } from '../args.ts'
+import { accessMode, bridgeAddress, readSwarmKey } from '../daemon-access.ts'
 import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WS_PORT, DEFAULT_WSS_PORT } from '../defaults.ts'
 import { EXIT_OK, UsageError } from '../io.ts'
 import type { PeerRole } from '../../config/types.ts'
@@ -31,8 +32,13 @@ Options:
   --helia               run helia: serve and fetch IPFS blocks over bitswap (blocks in DIR/blocks)
   --no-serve-docs       no automerge Repo: do not keep or share documents (by default the daemon
                         keeps documents in DIR/automerge and syncs them with every peer that asks)
-  --automerge-ws PORT   also serve automerge's standard WebSocket sync on PORT (same Repo), so apps
-                        using automerge's WebSocket client adapter sync with this daemon's peers
+  --automerge-ws [HOST:]PORT  also serve automerge's standard WebSocket sync (same Repo), so apps
+                        using automerge's WebSocket client adapter sync with this daemon's peers;
+                        on HOST, else --host, else 127.0.0.1. Off loopback it needs a token in the
+                        URL (printed; made up unless --automerge-ws-token TOKEN gives one)
+  --access MODE         open (default: anyone may read and write a document without an access
+                        list) or restricted (only what you shared: docpeer doc share)
+  --swarm-key FILE      private network: only peers with this key connect (docpeer swarm-key new)
   --json                print JSON lines instead of text
   -h, --help            show this help`
 
@@ -52,6 +58,9 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     helia: { type: 'boolean' },
     'serve-docs': { type: 'boolean' },
     'automerge-ws': { type: 'string' },
+    'automerge-ws-token': { type: 'string' },
+    access: { type: 'string' },
+    'swarm-key': { type: 'string' },
     json: { type: 'boolean' }
   })
 
@@ -79,17 +88,19 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
 
   const json = values.json === true
   const serveDocs = values['serve-docs'] !== false
-  const bridgePort = parsePort('automerge-ws', values['automerge-ws'] as string | undefined)
+  const bridgeAt = bridgeAddress(values['automerge-ws'] as string | undefined, values.host as string | undefined, values['automerge-ws-token'] as string | undefined)
+  const access = accessMode(values.access as string | undefined)
+  const swarmKey = await readSwarmKey(values['swarm-key'] as string | undefined)
 
-  if (bridgePort != null && !serveDocs) {
+  if (bridgeAt != null && !serveDocs) {
     throw new UsageError('--automerge-ws needs the Repo: drop --no-serve-docs')
   }
 
   // the bridge listens before the peer starts, so a taken port fails before anything else runs
-  const bridge = bridgePort == null
+  const bridge = bridgeAt == null
     ? undefined
     // imported only when asked for: it loads the ws server and automerge's WebSocket adapter
-    : await (await import('../../bridge/index.ts')).automergeWebSocketBridge({ port: bridgePort, host: values.host as string | undefined })
+    : await (await import('../../bridge/index.ts')).automergeWebSocketBridge(bridgeAt)
 
   const peer = await createPeer({
     repo: serveDocs ? { network: bridge == null ? [] : [bridge.adapter] } : false,
@@ -102,7 +113,9 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     bootstrap: checkMultiaddrs('bootstrap', values.bootstrap as string[] | undefined),
     mdns: values.mdns as boolean | undefined,
     helia: values.helia === true,
-    tls: tlsCert != null && tlsKey != null ? { cert: tlsCert, key: tlsKey } : undefined
+    tls: tlsCert != null && tlsKey != null ? { cert: tlsCert, key: tlsKey } : undefined,
+    access,
+    swarmKey
   })
 
   const report = reporter(io, json)
@@ -136,20 +149,6 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
   await peer.stop()
   await bridge?.close()
   return EXIT_OK
-}
-
-function parsePort (option: string, value: string | undefined): number | undefined {
-  if (value == null) {
-    return undefined
-  }
-
-  const port = Number(value)
-
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`--${option} must be a port number (0-65535), got "${value}"`)
-  }
-
-  return port
 }
 
 interface Reporter {

@@ -6,6 +6,7 @@ import { parseCommandArgs, parseSeconds } from '../args.ts'
 import { DEFAULT_DATA_DIR } from '../defaults.ts'
 import { applyDocChange, parseDocChanges } from '../doc-changes.ts'
 import { checkUrl, openDocSession, persist } from '../doc-session.ts'
+import { DOC_ACCESS_HELP, docAccessCommand, isAccessSubcommand } from './doc-access.ts'
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../io.ts'
 import type { DocSession } from '../doc-session.ts'
 import type { CliIO } from '../io.ts'
@@ -45,6 +46,10 @@ export async function docCommand (args: string[], io: CliIO): Promise<number> {
   if (sub == null || sub === '--help' || sub === '-h') {
     io.out(DOC_HELP)
     return sub == null ? 2 : EXIT_OK
+  }
+
+  if (isAccessSubcommand(sub)) {
+    return docAccessCommand(sub, rest, io)
   }
 
   if (!(SUBCOMMANDS as readonly string[]).includes(sub)) {
