@@ -45,6 +45,7 @@ export class AccessNetworkAdapter extends NetworkAdapter {
   private readonly decider: AccessDecider
   private readonly log: (format: string, ...args: unknown[]) => void
   private readonly connected = new Set<string>()
+  private readonly heard = new Set<string>()
   private readonly counts: AccessCounts = { refusedWrites: 0, refusedReads: 0, droppedInbound: 0, withheld: 0 }
 
   constructor (inner: NetworkAdapterInterface, decider: AccessDecider, init: AccessNetworkAdapterInit = {}) {
@@ -70,6 +71,14 @@ export class AccessNetworkAdapter extends NetworkAdapter {
    */
   reaches (peer: string): boolean {
     return this.connected.has(peer)
+  }
+
+  /**
+   * Whether a peer sent a `sync` or `request` about the document (it did not start as a local
+   * lookup).
+   */
+  heardOf (documentId: string): boolean {
+    return this.heard.has(documentId)
   }
 
   stats (): AccessCounts {
@@ -129,6 +138,8 @@ export class AccessNetworkAdapter extends NetworkAdapter {
         this.log('refusing changes to %s from %s, who may only read it', documentId, message.senderId)
         return
       }
+
+      this.heard.add(documentId)
     } else if (right === 'none') {
       this.counts.droppedInbound++
       this.log('dropping a %s message about %s from %s, who may not read it', message.type, documentId, message.senderId)

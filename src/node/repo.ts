@@ -110,7 +110,8 @@ function shareConfig (guarded: AccessNetworkAdapter, access: AccessController, h
       }
 
       // looking for a document sends its id, not its content: an open peer asks every peer
-      if (!holds(documentId) && access.mode === 'open') {
+      // about one its app looks for (not one a peer sent or asked about)
+      if (access.mode === 'open' && !holds(documentId) && !guarded.heardOf(documentId)) {
         return true
       }
 
