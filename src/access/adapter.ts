@@ -6,11 +6,11 @@
  *
  * In (remote to Repo), per message about a document:
  * - `sync` / `request` from a peer without read right: dropped and answered `doc-unavailable` by
- *   this adapter, exactly as for an id the Repo was never asked about, so the Repo creates no handle
- *   and keeps no state for it (automerge-repo keeps a DocHandle, ~32 KiB, per id it is asked about).
+ * this adapter, exactly as for an id the Repo was never asked about, so the Repo creates no handle
+ * and keeps no state for it (automerge-repo keeps a DocHandle, ~32 KiB, per id it is asked about).
  * - `sync` / `request` carrying changes from a peer with read right only: dropped before the Repo
- *   applies them, logged and counted; without changes (heads, bloom filter) they pass, so readers
- *   receive changes.
+ * applies them, logged and counted; without changes (heads, bloom filter) they pass, so readers
+ * receive changes.
  * - `ephemeral`, `doc-unavailable`, `remote-heads-changed` from a peer without read right: dropped.
  *
  * Out (Repo to remote): nothing about a document reaches a peer without read right (only the

@@ -114,7 +114,6 @@ export class AccessList {
     if (who === PUBLIC) {
       delete entry.public
     } else {
-      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
       delete entry.members[who]
     }
   }

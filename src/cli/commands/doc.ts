@@ -6,8 +6,8 @@ import { parseCommandArgs, parseSeconds } from '../args.ts'
 import { DEFAULT_DATA_DIR } from '../defaults.ts'
 import { applyDocChange, parseDocChanges } from '../doc-changes.ts'
 import { checkUrl, openDocSession, persist } from '../doc-session.ts'
-import { DOC_ACCESS_HELP, docAccessCommand, isAccessSubcommand } from './doc-access.ts'
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../io.ts'
+import { DOC_ACCESS_HELP, docAccessCommand, isAccessSubcommand } from './doc-access.ts'
 import type { DocSession } from '../doc-session.ts'
 import type { CliIO } from '../io.ts'
 import type { DocHandle } from '@automerge/automerge-repo'
@@ -20,6 +20,7 @@ export const DOC_HELP = `Usage: docpeer doc <create|show|change|watch> [options]
   docpeer doc show <url>                                 print a document as JSON
   docpeer doc change <url> <change> [<change> ...]       change a document
   docpeer doc watch <url>                                print each new version until Ctrl-C
+${DOC_ACCESS_HELP}
 
 Changes: path=value sets a field (path with dots or slashes: todos.0.done, /todos/0/done; the value
 is JSON when it parses as JSON, a string otherwise), or a JSON Patch operation / array with add,
