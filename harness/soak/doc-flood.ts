@@ -38,6 +38,7 @@ export async function runDocFlood (requests: number, access: AccessMode = 'restr
     await waitFor(() => target.repo!.peers.length === 1, 10_000, 'the hostile peer to be up')
     const before = await settledHeap()
     const handlesBefore = Object.keys(target.repo!.handles).length
+    const refusedBefore = target.access.stats().refusedReads
 
     for (let i = 0; i < requests; i++) {
       const documentId = parseAutomergeUrl(generateAutomergeUrl()).documentId
@@ -48,7 +49,6 @@ export async function runDocFlood (requests: number, access: AccessMode = 'restr
       }
     }
 
-    const refusedBefore = target.access.stats().refusedReads
     const handled = (): number => Object.keys(target.repo!.handles).length - handlesBefore + target.access.stats().refusedReads - refusedBefore
     await waitFor(() => handled() >= requests, 120_000, 'the target to handle every request', 100).catch(() => {})
     const after = await settledHeap()
