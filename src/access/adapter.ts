@@ -74,8 +74,8 @@ export class AccessNetworkAdapter extends NetworkAdapter {
   }
 
   /**
-   * Whether a peer sent a `sync` or `request` about the document (it did not start as a local
-   * lookup).
+   * Whether a peer sent a `sync` or `request` about the document: it did not start as a lookup of
+   * this peer's app.
    */
   heardOf (documentId: string): boolean {
     return this.heard.has(documentId)
