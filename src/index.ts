@@ -41,3 +41,7 @@ export { KeyStoreError, DataDirError } from './storage/errors.ts'
 // automerge-repo sync over libp2p
 export * from './sync/index.ts'
 export { PROTOCOL_PREFIX } from './constants.ts'
+// who may read and write documents, private networks
+export { AccessList, AccessNetworkAdapter, AccessListError, PUBLIC } from './access/index.ts'
+export type { AccessCounts, AccessMode, DocumentAccess, DocumentAccessInfo, Level, PeerAccess, Right } from './access/index.ts'
+export { newSwarmKey, parseSwarmKey, InvalidSwarmKeyError } from './node/swarm-key.ts'

@@ -12,6 +12,7 @@
  */
 import { parseArgs } from 'node:util'
 import { mib } from '../../harness/memory.ts'
+import { runAttacks } from '../../harness/soak/attacks.ts'
 import { runChurn } from '../../harness/soak/churn.ts'
 import { runCrash } from '../../harness/soak/crash.ts'
 import { runDocFlood } from '../../harness/soak/doc-flood.ts'
@@ -19,7 +20,7 @@ import { runFuzz } from '../../harness/soak/fuzz.ts'
 import { runManyPeers } from '../../harness/soak/many-peers.ts'
 import { runSpoof } from '../../harness/soak/spoof.ts'
 
-const SCENARIOS = ['fuzz', 'spoof', 'crash', 'churn', 'peers', 'docflood'] as const
+const SCENARIOS = ['fuzz', 'spoof', 'crash', 'churn', 'peers', 'docflood', 'attacks'] as const
 type Scenario = typeof SCENARIOS[number]
 
 const HELP = `Usage: npm run soak -- [options]
@@ -33,6 +34,8 @@ const HELP = `Usage: npm run soak -- [options]
   --peers N     peers converging through one server              (default 30)
   --docs N      documents in the many-peers scenario             (default 5)
   --docflood N  requests for unknown documents, to measure what the server keeps (default 5000)
+  --docflood-access MODE  the flooded server's access mode: open or restricted (default restricted)
+  --attacks N   attempts per attack on a restricted server (stranger, reader, revoked, spoof, swarm key) (default 100)
   --only LIST   comma-separated scenarios: ${SCENARIOS.join(',')}
   --seed N      PRNG seed of the fuzz and crash scenarios (printed in their summary)
   --quiet       no progress lines
@@ -53,7 +56,7 @@ function count (value: string | undefined, fallback: number, name: string): numb
 }
 
 interface Context {
-  values: { fuzz?: string, spoof?: string, crash?: string, churn?: string, peers?: string, docs?: string, docflood?: string, 'churn-threshold'?: string }
+  values: { fuzz?: string, spoof?: string, crash?: string, churn?: string, peers?: string, docs?: string, docflood?: string, 'docflood-access'?: string, attacks?: string, 'churn-threshold'?: string }
   seed?: number
   progress(line: string): void
   line(name: string, ok: boolean, fields: Record<string, unknown>): void
@@ -162,13 +165,35 @@ async function soakPeers (ctx: Context): Promise<void> {
  */
 async function soakDocflood (ctx: Context): Promise<void> {
   const { values, line } = ctx
-  const r = await runDocFlood(count(values.docflood, 5000, 'docflood'))
+  const access = values['docflood-access'] ?? 'restricted'
+
+  if (access !== 'open' && access !== 'restricted') {
+    throw new TypeError(`--docflood-access takes open or restricted, not "${access}"`)
+  }
+
+  const r = await runDocFlood(count(values.docflood, 5000, 'docflood'), access)
   line('docflood', r.crashes === 0 && r.targetAlive, {
+    access,
     requests: r.requests,
+    refused: r.refused,
     handlesKept: r.handles,
     heapMiB: `${mib(r.heapBefore)}->${mib(r.heapAfter)}`,
     keptKiBPerUnknownDocument: (r.bytesPerRequest / 1024).toFixed(1),
     crashes: r.crashes
+  })
+}
+
+async function soakAttacks (ctx: Context): Promise<void> {
+  const { values, progress, line } = ctx
+  const r = await runAttacks({ rounds: count(values.attacks, 100, 'attacks'), progress })
+  const successes = Object.values(r.successes).reduce((a, b) => a + b, 0)
+  line('attacks', r.crashes === 0 && successes === 0 && r.honestArrived, {
+    attempts: r.attempts,
+    successes: r.successes,
+    refused: r.refused,
+    honestChange: r.honestArrived ? 'arrived' : 'LOST',
+    crashes: r.crashes,
+    seconds: (r.durationMs / 1000).toFixed(0)
   })
 }
 
@@ -184,6 +209,8 @@ async function main (argv: string[]): Promise<number> {
       peers: { type: 'string' },
       docs: { type: 'string' },
       docflood: { type: 'string' },
+      'docflood-access': { type: 'string' },
+      attacks: { type: 'string' },
       'churn-threshold': { type: 'string' },
       only: { type: 'string' },
       seed: { type: 'string' },
@@ -242,6 +269,10 @@ async function main (argv: string[]): Promise<number> {
 
   if (run('docflood')) {
     await soakDocflood(ctx)
+  }
+
+  if (run('attacks')) {
+    await soakAttacks(ctx)
   }
 
   return failed === 0 ? 0 : 1

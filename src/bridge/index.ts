@@ -4,11 +4,15 @@
  * (`BrowserWebSocketClientAdapter`) syncs with every libp2p peer of the daemon. Node.js only: import
  * it from `docpeer/bridge`.
  *
- * WebSocket clients are not authenticated: any client may claim any automerge peer id, as with
- * automerge's own sync server. Expose the port only where that is acceptable.
+ * WebSocket clients are not authenticated by key: any client may claim any automerge peer id, as
+ * with automerge's own sync server, and docpeer's access lists (bound to libp2p peer ids) do not
+ * apply to them. So the bridge listens on loopback unless told otherwise, and with a `token` it
+ * accepts only clients whose URL carries `?token=<token>` (the `url` it reports does).
  */
+import { timingSafeEqual } from 'node:crypto'
 import { WebSocketServerAdapter } from '@automerge/automerge-repo-network-websocket'
 import { WebSocketServer } from 'ws'
+import type { IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 export interface AutomergeWebSocketBridgeInit {
@@ -18,9 +22,16 @@ export interface AutomergeWebSocketBridgeInit {
   port: number
 
   /**
-   * @default '0.0.0.0'
+   * The address to listen on.
+   *
+   * @default '127.0.0.1'
    */
   host?: string
+
+  /**
+   * Accept only clients that connect with `?token=<token>` in the URL.
+   */
+  token?: string
 }
 
 export interface AutomergeWebSocketBridge {
@@ -29,23 +40,36 @@ export interface AutomergeWebSocketBridge {
    */
   adapter: WebSocketServerAdapter
   /**
-   * The port it listens on.
+   * The address and port it listens on.
    */
+  host: string
   port: number
   /**
-   * The `ws://` URL clients connect to (with the listening host; use the machine's name or address
-   * from other hosts).
+   * The `ws://` URL clients connect to (with the token, if any). For a bridge listening on every
+   * interface it names 127.0.0.1; use the machine's name or address from other hosts.
    */
   url: string
   close(): Promise<void>
+}
+
+function tokenMatches (request: IncomingMessage, token: string): boolean {
+  const given = new URL(request.url ?? '/', 'ws://bridge').searchParams.get('token') ?? ''
+  const a = Buffer.from(given)
+  const b = Buffer.from(token)
+  return a.byteLength === b.byteLength && timingSafeEqual(a, b)
 }
 
 /**
  * Starts listening; rejects with a clear message when the port is taken.
  */
 export async function automergeWebSocketBridge (init: AutomergeWebSocketBridgeInit): Promise<AutomergeWebSocketBridge> {
-  const host = init.host ?? '0.0.0.0'
-  const server = new WebSocketServer({ port: init.port, host })
+  const host = init.host ?? '127.0.0.1'
+  const token = init.token
+  const server = new WebSocketServer({
+    port: init.port,
+    host,
+    ...(token == null ? {} : { verifyClient: ({ req }: { req: IncomingMessage }) => tokenMatches(req, token) })
+  })
 
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve)
@@ -54,13 +78,15 @@ export async function automergeWebSocketBridge (init: AutomergeWebSocketBridgeIn
     })
   })
 
-  const { port } = server.address() as AddressInfo
+  const { address, port } = server.address() as AddressInfo
+  const urlHost = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '[::1]' : address.includes(':') ? `[${address}]` : address
 
   return {
     // the adapter is typed against isomorphic-ws's copy of the ws types; the server is the same class
     adapter: new WebSocketServerAdapter(server as unknown as ConstructorParameters<typeof WebSocketServerAdapter>[0]),
+    host: address,
     port,
-    url: `ws://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    url: `ws://${urlHost}:${port}${token == null ? '' : `/?token=${encodeURIComponent(token)}`}`,
     close: async () => {
       server.clients.forEach(client => { client.terminate() })
       await new Promise<void>(resolve => { server.close(() => { resolve() }) })

@@ -56,8 +56,13 @@ ${ICE_HELP}
   --helia               run helia: serve and fetch IPFS blocks over bitswap (blocks in DIR/blocks)
   --no-serve-docs       no automerge Repo: do not keep or share documents (by default the daemon
                         keeps documents in DIR/automerge and syncs them with every peer that asks)
-  --automerge-ws PORT   also serve automerge's standard WebSocket sync on PORT (same Repo), so apps
-                        using automerge's WebSocket client adapter sync with this daemon's peers
+  --automerge-ws [HOST:]PORT  also serve automerge's standard WebSocket sync (same Repo), so apps
+                        using automerge's WebSocket client adapter sync with this daemon's peers;
+                        on HOST, else --host, else 127.0.0.1. Off loopback it needs a token in the
+                        URL (printed; made up unless --automerge-ws-token TOKEN gives one)
+  --access MODE         open (default: anyone may read and write a document without an access
+                        list) or restricted (only what you shared: docpeer doc share)
+  --swarm-key FILE      private network: only peers with this key connect (docpeer swarm-key new)
   --metrics [HOST:]PORT serve Prometheus metrics at http://HOST:PORT/metrics (default off; HOST
                         defaults to 127.0.0.1: give another host only where scrapers must reach it)
   --no-control          no control socket (by default the daemon answers docpeer status, peers,
@@ -82,6 +87,11 @@ Options:
 
 Exit codes: 0 connected, 1 unreachable or timed out, 2 malformed multiaddr or options.`
 
+export const DOC_ACCESS_HELP = `  docpeer doc share <url> <peerId|public> [--read|--write]   give a peer (or everyone) read (default)
+                                                            or write right; restricts the document
+  docpeer doc unshare <url> <peerId|public>                take the right away, at once
+  docpeer doc access <url>                                 print who may read and write it`
+
 export const DOC_HELP = `Usage: docpeer doc <command> [options]
 
   docpeer doc create [path=value ...] [--content JSON]   create a document, print its URL
@@ -94,6 +104,7 @@ export const DOC_HELP = `Usage: docpeer doc <command> [options]
                                                          printed), or merged into URL
   docpeer doc ls                                         the documents in the data directory
   docpeer doc rm <url>                                   remove a document from the data directory
+${DOC_ACCESS_HELP}
 
 Changes: path=value sets a field (path with dots or slashes: todos.0.done, /todos/0/done; the value
 is JSON when it parses as JSON, a string otherwise; missing parents are made: a list where the next
@@ -166,3 +177,12 @@ Makes the daemon close its connections to a peer. A peer it keeps alive (--boots
 
 Options:
 ${DATA_DIR_HELP}`
+
+export const SWARM_KEY_HELP = `Usage: docpeer swarm-key new [FILE]
+
+Makes a new key for a private network and writes it to FILE (which must not exist yet), or prints it.
+Give the same file to every member: docpeer daemon --swarm-key FILE. Peers without it cannot connect.
+It covers TCP and WebSocket connections; WebRTC is refused in a private network.
+
+Options:
+  -h, --help       show this help`

@@ -2,7 +2,7 @@
  * The `docpeer` command. `main(argv)` runs one command and resolves to its exit code; `bin/docpeer.js`
  * calls it with the process's arguments. Tests call it directly or spawn the bin.
  */
-import { BLOCK_HELP, CONNECT_HELP, DAEMON_HELP, DIAL_HELP, DISCONNECT_HELP, DOC_HELP, ID_HELP, PEERS_HELP, STATUS_HELP } from './help.ts'
+import { BLOCK_HELP, CONNECT_HELP, DAEMON_HELP, DIAL_HELP, DISCONNECT_HELP, DOC_HELP, ID_HELP, PEERS_HELP, STATUS_HELP, SWARM_KEY_HELP } from './help.ts'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './io.ts'
 import { processIO } from './process-io.ts'
 import { docpeerVersion } from './version.ts'
@@ -19,9 +19,10 @@ export const COMMANDS: Record<string, { load(): Promise<Command>, summary: strin
   daemon: { load: async () => (await import('./commands/daemon.ts')).daemonCommand, summary: 'run a peer until stopped (npm start runs this)', help: DAEMON_HELP },
   dial: { load: async () => (await import('./commands/dial.ts')).dialCommand, summary: 'dial a peer by multiaddr, print its id and ping time', help: DIAL_HELP },
   disconnect: { load: async () => (await import('./commands/peers.ts')).disconnectCommand, summary: 'make the running daemon close its connections to a peer', help: DISCONNECT_HELP },
-  doc: { load: async () => (await import('./commands/doc.ts')).docCommand, summary: 'create, show, change and watch automerge documents', help: DOC_HELP },
+  doc: { load: async () => (await import('./commands/doc.ts')).docCommand, summary: 'create, show, change, watch, list and share automerge documents', help: DOC_HELP },
   id: { load: async () => (await import('./commands/id.ts')).idCommand, summary: 'print the peer id of a data directory', help: ID_HELP },
   peers: { load: async () => (await import('./commands/peers.ts')).peersCommand, summary: 'list the running daemon\'s connections (-v for details)', help: PEERS_HELP },
+  'swarm-key': { load: async () => (await import('./commands/swarm-key.ts')).swarmKeyCommand, summary: 'make a private network\'s key (docpeer swarm-key new FILE)', help: SWARM_KEY_HELP },
   status: { load: async () => (await import('./commands/status.ts')).statusCommand, summary: 'what the running daemon does: addresses, connections, sync peers, documents', help: STATUS_HELP }
 }
 

@@ -5,20 +5,24 @@
  */
 import { NotStartedError } from '@libp2p/interface'
 import { createLibp2p } from 'libp2p'
+import { AccessController } from '../access/index.ts'
 import { applyOverrides } from '../config/common.ts'
 import { DEFAULT_ROLE, libp2pDefaults } from '../config/defaults.ts'
 import { dhtService } from '../config/dht.ts'
+import { accessStore } from '../storage/access-store.ts'
 import { openDatastore } from '../storage/datastore.ts'
 import { loadIdentity } from '../storage/identity.ts'
-import { BootstrapKeeper, parseBootstrapList } from './bootstrap-keeper.ts'
+import { BootstrapKeeper, KEPT_PEER_TAG, parseBootstrapList } from './bootstrap-keeper.ts'
 import { parseDialTarget } from './dial-target.ts'
 import { dialDiscoveredPeers } from './discovery-dialer.ts'
 import { reachabilityOf } from './reachability.ts'
 import { startRepo } from './repo.ts'
 import { assertSupportedRuntime } from './runtime.ts'
 import { settlePendingHandles } from './settle-handles.ts'
+import { bootstrapPeerIds, privateNetworkOptions } from './swarm-key.ts'
 import type { Reachability } from './reachability.ts'
 import type { RepoOptions } from './repo.ts'
+import type { AccessMode, PeerAccess } from '../access/index.ts'
 import type { DocpeerServices, Libp2pOverrides } from '../config/common.ts'
 import type { ConfigInit, PeerRole } from '../config/types.ts'
 import type { DocpeerHelia, HeliaOptions, StartedHelia } from '../helia/index.ts'
@@ -69,6 +73,23 @@ export interface DocpeerInit extends ConfigInit {
   dialDiscovered?: boolean
 
   /**
+   * Who may read and write a document that has no access list of its own: everyone (`'open'`,
+   * automerge-repo's behaviour), or nobody but this peer (`'restricted'`: a server that serves only
+   * what its owner shared with `peer.access.share()` or marked public). The lists are kept in the
+   * data directory (`access.json`).
+   *
+   * @default 'open'
+   */
+  access?: AccessMode
+
+  /**
+   * A private network's pre-shared key (the text of a `swarm.key` file, `docpeer swarm-key new`):
+   * TCP and WebSocket connections are encrypted with it before anything else, so peers without it
+   * cannot finish a connection. WebRTC skips libp2p's connection protection, so it is refused.
+   */
+  swarmKey?: string | Uint8Array
+
+  /**
    * Replace parts of the generated libp2p options: top-level keys replace the generated ones,
    * `services` entries are added or replaced one by one (set one to `undefined` to remove it).
    */
@@ -111,6 +132,12 @@ export interface Docpeer {
   readonly dataDir?: string
 
   /**
+   * Who may read and write this peer's documents: `share(url, peerId, 'read' | 'write')`,
+   * `unshare(url, peerId)`, `get(url)`. Rights are bound to authenticated libp2p peer ids.
+   */
+  readonly access: PeerAccess
+
+  /**
    * Dials a peer by multiaddr (a string or a `Multiaddr`) or by peer id (a `PeerId` or its string):
    * with no known address, the DHT finds one. A malformed string throws `InvalidMultiaddrError`
    * before anything is dialed.
@@ -148,6 +175,7 @@ interface DocpeerParts {
   storage?: OpenedDatastore
   dataDir?: string
   helia?: StartedHelia
+  access: AccessController
 }
 
 /**
@@ -170,6 +198,7 @@ class DocpeerNode implements Docpeer {
   readonly helia?: DocpeerHelia
   repo?: Repo
   syncAdapter?: Libp2pNetworkAdapter
+  readonly access: AccessController
   private readonly storage?: OpenedDatastore
   private readonly startedHelia?: StartedHelia
   private readonly log: Logger
@@ -184,6 +213,7 @@ class DocpeerNode implements Docpeer {
     this.libp2p = parts.libp2p
     this.storage = parts.storage
     this.dataDir = parts.dataDir
+    this.access = parts.access
     this.log = parts.libp2p.logger.forComponent('docpeer:peer')
   }
 
@@ -192,7 +222,7 @@ class DocpeerNode implements Docpeer {
    */
   async startRepo (options: RepoOptions): Promise<void> {
     const dht = this.libp2p.services.dht == null ? undefined : { libp2p: this.libp2p, server: this.role === 'server' }
-    const { repo, adapter, routing } = await startRepo(this.libp2p, options, this.dataDir, dht)
+    const { repo, adapter, routing } = await startRepo(this.libp2p, options, this.dataDir, dht, this.access)
     this.repo = repo
     this.syncAdapter = adapter
 
@@ -241,6 +271,8 @@ class DocpeerNode implements Docpeer {
     }
 
     const connection = await this.dial(target, options)
+    // a peer this one chose: its documents are offered to it (see the share policy in access/)
+    this.access.choose(connection.remotePeer.toString())
     await this.syncAdapter.syncWith(connection, options)
 
     if (options?.keepAlive === true) {
@@ -267,6 +299,7 @@ class DocpeerNode implements Docpeer {
     // a second stop() waits for the first instead of stopping twice
     this.stopping ??= (async () => {
       this.cleanups.splice(0).forEach(cleanup => { cleanup() })
+      this.access.stop()
       // the Repo first: it writes pending changes to storage and says goodbye over libp2p
       await this.repo?.shutdown().catch(err => { this.log.error('could not shut the repo down cleanly - %e', err) })
       // helia stops its libp2p node itself, then its blockstore
@@ -304,6 +337,20 @@ async function peerDefaults (init: DocpeerInit, role: PeerRole): Promise<Libp2pO
 }
 
 /**
+ * Peers kept alive (bootstrap peers, `syncWith(..., { keepAlive: true })`) were chosen in an earlier
+ * run: documents are announced to them again.
+ */
+async function chooseRememberedPeers (libp2p: Libp2p, access: AccessController): Promise<void> {
+  const remembered = await libp2p.peerStore.all({
+    filters: [peer => peer.tags.has(SYNC_PEER_TAG) || peer.tags.has(KEPT_PEER_TAG)]
+  })
+
+  for (const peer of remembered) {
+    access.choose(peer.id.toString())
+  }
+}
+
+/**
  * Creates and starts a docpeer node.
  *
  * @example
@@ -328,9 +375,16 @@ export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
     const privateKey = init.privateKey ?? (storage == null ? undefined : await loadIdentity(storage.datastore, storage.location))
     const options = applyOverrides({
       ...defaults,
+      ...(init.swarmKey == null ? {} : privateNetworkOptions(init.swarmKey, defaults.connectionGater)),
       privateKey,
       datastore: storage?.datastore
     }, init.libp2p)
+    const access = new AccessController({
+      mode: init.access,
+      store: init.dataDir == null ? undefined : accessStore(init.dataDir, storage?.datastore),
+      chosen: bootstrapPeerIds(init.bootstrap)
+    })
+    await access.start()
 
     let libp2p: Libp2p<DocpeerServices>
     let helia: StartedHelia | undefined
@@ -348,7 +402,9 @@ export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
       libp2p = await createLibp2p<DocpeerServices>(options)
     }
 
-    const peer = new DocpeerNode({ role, libp2p, storage, dataDir: init.dataDir, helia })
+    access.log = libp2p.logger.forComponent('docpeer:access')
+    await chooseRememberedPeers(libp2p, access)
+    const peer = new DocpeerNode({ role, libp2p, storage, dataDir: init.dataDir, helia, access })
 
     if (init.repo !== false) {
       try {

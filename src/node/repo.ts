@@ -4,14 +4,18 @@
  * beside any other network adapters the caller adds, and keeps documents in the data directory.
  */
 import { Repo } from '@automerge/automerge-repo'
+import { AccessNetworkAdapter } from '../access/index.ts'
 import { automergeStorage } from '../storage/automerge-storage.ts'
 import { Libp2pNetworkAdapter } from '../sync/index.ts'
 import { UnionNetworkAdapter } from '../sync/union-adapter.ts'
 import { FindingRepo } from './finding-repo.ts'
 import { DocumentRouting } from './providers.ts'
+import type { AccessController } from '../access/index.ts'
 import type { Libp2pNetworkAdapterInit, Libp2pSyncComponents } from '../sync/index.ts'
-import type { NetworkAdapterInterface, PeerId as RepoPeerId, SharePolicy, StorageAdapterInterface } from '@automerge/automerge-repo'
+import type { DocumentId, NetworkAdapterInterface, RepoConfig, PeerId as RepoPeerId, SharePolicy, StorageAdapterInterface } from '@automerge/automerge-repo'
 import type { Libp2p } from '@libp2p/interface'
+
+type ShareConfig = NonNullable<RepoConfig['shareConfig']>
 
 export interface RepoOptions {
   /**
@@ -34,10 +38,12 @@ export interface RepoOptions {
   storage?: 'data-dir' | 'memory' | StorageAdapterInterface
 
   /**
-   * Which documents this peer offers to which peers unasked. Peers can always fetch a document
-   * whose URL they know.
+   * Which documents this peer offers to which peers unasked (and asks them about when it looks for
+   * one). Peers with read right can always fetch a document whose URL they know. Whatever it says,
+   * nothing goes to a peer without read right.
    *
-   * @default share every document with every peer
+   * @default the peers this one chose (bootstrap peers, `syncWith()` targets) and each document's
+   * named members
    */
   sharePolicy?: SharePolicy
 
@@ -70,32 +76,76 @@ export interface StartedRepo {
  * adapters only after reading its storage id): a peer dialed after `createPeer()` resolves then
  * finds the sync protocol handled.
  */
-export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOptions, dataDir?: string, dht?: DocumentRoutingHost): Promise<StartedRepo> {
+export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOptions, dataDir?: string, dht?: DocumentRoutingHost, access?: AccessController): Promise<StartedRepo> {
   const adapter = new Libp2pNetworkAdapter(libp2p, {
     peerIdMatchesLibp2p: true,
     ...options.sync
   })
+  // the access lists apply to the libp2p adapter only: its peer ids are authenticated, those of
+  // other adapters (a tab over BroadcastChannel, a WebSocket client of the bridge) are claims
+  const guarded = access == null ? adapter : new AccessNetworkAdapter(adapter, access.list, { log: libp2p.logger.forComponent('docpeer:access') })
 
   // with more adapters, one peer can be reachable through several (a tab over BroadcastChannel
   // and WebRTC): the union keeps the Repo from dropping it when only one of the ways closes
   const network = options.network == null || options.network.length === 0
-    ? [adapter]
-    : [new UnionNetworkAdapter([adapter, ...options.network], { log: libp2p.logger.forComponent('docpeer:repo-network') })]
+    ? [guarded]
+    : [new UnionNetworkAdapter([guarded, ...options.network], { log: libp2p.logger.forComponent('docpeer:repo-network') })]
 
-  const config = {
+  // the share hooks read `repo` only once it exists
+  const config: RepoConfig = {
     peerId: libp2p.peerId.toString() as RepoPeerId,
     network,
     storage: documentStorage(options.storage, dataDir),
-    sharePolicy: options.sharePolicy
+    ...(guarded instanceof AccessNetworkAdapter && access != null
+      ? { shareConfig: shareConfig(guarded, access, documentId => repo.handles[documentId]?.isReady() ?? false, options.sharePolicy) }
+      : { sharePolicy: options.sharePolicy })
   }
 
   // with a DHT, find() looks providers up and held documents are announced (finding-repo.ts)
   const routing = dht == null ? undefined : new DocumentRouting(dht.libp2p, { syncWith: async (connection, opts) => adapter.syncWith(connection, opts) })
-  const repo = routing == null ? new Repo(config) : new FindingRepo(config, { routing, lookupTimeout: options.lookupTimeout, announceFound: dht?.server })
+  const repo: Repo = routing == null ? new Repo(config) : new FindingRepo(config, { routing, lookupTimeout: options.lookupTimeout, announceFound: dht?.server })
+
+  if (guarded instanceof AccessNetworkAdapter && access != null) {
+    access.counts = () => guarded.stats()
+    access.onChange(() => { repo.shareConfigChanged() })
+  }
 
   await adapter.whenReady()
 
   return { repo, adapter, routing }
+}
+
+/**
+ * automerge-repo's share hooks from the access lists, for peers reached through the access adapter;
+ * peers of other adapters keep automerge-repo's defaults (or the caller's `sharePolicy`).
+ */
+function shareConfig (guarded: AccessNetworkAdapter, access: AccessController, holds: (documentId: DocumentId) => boolean, policy?: SharePolicy): ShareConfig {
+  return {
+    announce: async (peer, documentId) => {
+      if (!guarded.reaches(peer)) {
+        return policy?.(peer, documentId) ?? true
+      }
+
+      if (documentId == null) {
+        return policy?.(peer) ?? access.isChosen(peer)
+      }
+
+      if (access.list.rightOf(peer, documentId) === 'none') {
+        return false
+      }
+
+      // looking for a document sends its id, not its content: an open peer asks every peer about
+      // one its app looks for. A lookup a peer asked for goes to the chosen peers only: passed to
+      // every peer, it would make each of them keep a handle for the id (see the docflood soak)
+      // (after the current task: `repo.create()` registers its handle before it is ready)
+      if (access.mode === 'open' && !(await Promise.resolve().then(() => holds(documentId))) && !guarded.heardOf(documentId)) {
+        return true
+      }
+
+      return policy?.(peer, documentId) ?? access.announces(peer, documentId)
+    },
+    access: async (peer, documentId) => !guarded.reaches(peer) || access.list.rightOf(peer, documentId) !== 'none'
+  }
 }
 
 function documentStorage (choice: RepoOptions['storage'], dataDir?: string): StorageAdapterInterface | undefined {

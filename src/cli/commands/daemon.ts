@@ -4,6 +4,7 @@
  */
 import { createPeer } from '../../node/peer.ts'
 import { checkHost, parseCommandArgs } from '../args.ts'
+import { accessMode, bridgeAddress, readSwarmKey } from '../daemon-access.ts'
 import { parseMetricsAddress, prepareDaemonExtras } from '../daemon-extras.ts'
 import { DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_WEBRTC_DIRECT_PORT, DEFAULT_WSS_PORT, DEFAULT_WS_PORT } from '../defaults.ts'
 import { DAEMON_HELP } from '../help.ts'
@@ -34,6 +35,9 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     'automerge-ws': { type: 'string' },
     metrics: { type: 'string' },
     control: { type: 'boolean' },
+    'automerge-ws-token': { type: 'string' },
+    access: { type: 'string' },
+    'swarm-key': { type: 'string' },
     json: { type: 'boolean' },
     ...ICE_OPTIONS
   })
@@ -64,19 +68,21 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
   const json = values.json === true
   const iceServers = iceServersFromArgs(values)
   const serveDocs = values['serve-docs'] !== false
-  const bridgePort = parsePort('automerge-ws', values['automerge-ws'] as string | undefined)
+  const bridgeAt = bridgeAddress(values['automerge-ws'] as string | undefined, host, values['automerge-ws-token'] as string | undefined)
+  const access = accessMode(values.access as string | undefined)
+  const swarmKey = await readSwarmKey(values['swarm-key'] as string | undefined)
 
-  if (bridgePort != null && !serveDocs) {
+  if (bridgeAt != null && !serveDocs) {
     throw new UsageError('--automerge-ws needs the Repo: drop --no-serve-docs')
   }
 
   const metrics = values.metrics == null ? undefined : parseMetricsAddress(values.metrics as string)
 
   // the bridge listens before the peer starts, so a taken port fails before anything else runs
-  const bridge = bridgePort == null
+  const bridge = bridgeAt == null
     ? undefined
     // imported only when asked for: it loads the ws server and automerge's WebSocket adapter
-    : await (await import('../../bridge/index.ts')).automergeWebSocketBridge({ port: bridgePort, host })
+    : await (await import('../../bridge/index.ts')).automergeWebSocketBridge(bridgeAt)
 
   const extras = await prepareDaemonExtras({ control: values.control !== false, metrics })
   const peer = await createPeer({
@@ -92,7 +98,9 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     bootstrap: checkMultiaddrs('bootstrap', values.bootstrap as string[] | undefined, true),
     mdns: values.mdns as boolean | undefined,
     helia: values.helia === true,
-    tls: tlsCert != null && tlsKey != null ? { cert: tlsCert, key: tlsKey } : undefined
+    tls: tlsCert != null && tlsKey != null ? { cert: tlsCert, key: tlsKey } : undefined,
+    access,
+    swarmKey
   }).catch(async err => { await extras.close(); return explainListenError(err) })
   const attached = await extras.attach(peer).catch(async err => {
     await extras.close()
@@ -139,20 +147,6 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
   await peer.stop()
   await bridge?.close()
   return EXIT_OK
-}
-
-function parsePort (option: string, value: string | undefined): number | undefined {
-  if (value == null) {
-    return undefined
-  }
-
-  const port = Number(value)
-
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`--${option} must be a port number (0-65535), got "${value}"`)
-  }
-
-  return port
 }
 
 interface Reporter {

@@ -9,6 +9,7 @@ import { applyDocChange, parseDocChanges, planDocChanges } from '../doc-changes.
 import { checkUrl, openDocSession, persist } from '../doc-session.ts'
 import { DOC_HELP } from '../help.ts'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../io.ts'
+import { docAccessCommand, isAccessSubcommand } from './doc-access.ts'
 import type { DocSession } from '../doc-session.ts'
 import type { CliIO } from '../io.ts'
 import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
@@ -47,8 +48,12 @@ export async function docCommand (args: string[], io: CliIO): Promise<number> {
     return EXIT_OK
   }
 
+  if (isAccessSubcommand(sub)) {
+    return docAccessCommand(sub, rest, io)
+  }
+
   if (!Object.hasOwn(SUBCOMMANDS, sub)) {
-    throw new UsageError(`unknown doc command "${sub}" (use ${Object.keys(SUBCOMMANDS).join(', ')})`)
+    throw new UsageError(`unknown doc command "${sub}" (use ${[...Object.keys(SUBCOMMANDS), 'share', 'unshare', 'access'].join(', ')})`)
   }
 
   const { values, positionals } = parseCommandArgs(rest, {
