@@ -34,7 +34,7 @@ const heliaImports = [
 /**
  * Folders relative to the package root that a folder must not import from.
  */
-const LAYERS = 'src/ imports down its layers only: cli -> node -> config, storage, sync, helia -> tuning, constants (src/README.md)'
+const LAYERS = 'src/ imports down its layers only: cli -> control, metrics -> node -> config, storage, sync, helia -> access, tuning, constants (src/README.md)'
 
 const zones = [
   { target: './src/sync', from: ['./src/config', './src/node', './src/helia'], message: SYNC },
@@ -44,7 +44,12 @@ const zones = [
   { target: './src/storage', from: ['./src/node', './src/config', './src/sync', './src/helia', './src/bridge', './src/cli', './src/tuning'], message: LAYERS },
   { target: './src/helia', from: ['./src/node', './src/sync', './src/bridge', './src/cli', './src/tuning'], message: LAYERS },
   { target: './src/bridge', from: ['./src/node', './src/config', './src/sync', './src/storage', './src/helia', './src/cli', './src/tuning'], message: LAYERS },
-  { target: './src/node', from: ['./src/cli', './src/bridge'], message: LAYERS },
+  { target: './src/node', from: ['./src/cli', './src/bridge', './src/control', './src/metrics'], message: LAYERS },
+  { target: './src/control', from: ['./src/cli', './src/metrics'], message: LAYERS },
+  { target: './src/metrics', from: ['./src/cli'], message: LAYERS },
+  { target: './src/access', from: ['./src/node', './src/config', './src/sync', './src/storage', './src/helia', './src/bridge', './src/cli', './src/tuning', './src/control', './src/metrics'], message: LAYERS },
+  { target: './src/sync', from: ['./src/access', './src/control', './src/metrics'], message: LAYERS },
+  { target: './src/config', from: ['./src/control', './src/metrics', './src/access'], message: LAYERS },
   { target: './src', from: ['./test', './harness', './scripts'], message: 'the product never imports tests, their helpers or dev scripts' },
   { target: './test', from: './scripts', except: ['./demo'], message: 'tests share code with scripts through harness/ (scripts/demo/ is the demo under test)' },
   { target: './scripts', from: './test', message: 'scripts share code with tests through harness/' },
