@@ -115,7 +115,9 @@ async function syncWithPeer (peer: Docpeer, target: string, signal: AbortSignal)
       throw new Error(`${connection.remotePeer.toString()} does not serve documents (it does not speak ${SYNC_PROTOCOL}; was it started with --no-serve-docs?)`)
     })
 
-    const synced = peer.syncAdapter?.syncWith(connection, { signal }) ?? Promise.reject(new Error('the peer has no Repo'))
+    // through the peer, not its adapter: the peer of --peer is a chosen peer, to which the share
+    // policy offers this command's documents (src/access/)
+    const synced = peer.syncWith(connection.remotePeer, { signal })
 
     return await Promise.race([synced.then(() => connection), lacks])
   } catch (err: any) {
