@@ -111,13 +111,17 @@ async function syncWithPeer (peer: Docpeer, target: string, signal: AbortSignal)
 
   try {
     const connection = await peer.dial(target, { signal })
+    const doesNotServe = (): Error => new Error(`${connection.remotePeer.toString()} does not serve documents (it does not speak ${SYNC_PROTOCOL}; was it started with --no-serve-docs?)`)
+    // identify tells, or the sync stream's protocol negotiation, whichever comes first
     const lacks = whenPeerLacks(peer.libp2p, connection, [SYNC_PROTOCOL], done.signal).then(() => {
-      throw new Error(`${connection.remotePeer.toString()} does not serve documents (it does not speak ${SYNC_PROTOCOL}; was it started with --no-serve-docs?)`)
+      throw doesNotServe()
     })
 
     // through the peer, not its adapter: the peer of --peer is a chosen peer, to which the share
     // policy offers this command's documents (src/access/)
-    const synced = peer.syncWith(connection.remotePeer, { signal })
+    const synced = peer.syncWith(connection.remotePeer, { signal }).catch((err: any) => {
+      throw err?.name === 'UnsupportedProtocolError' ? doesNotServe() : err
+    })
 
     return await Promise.race([synced.then(() => connection), lacks])
   } catch (err: any) {
