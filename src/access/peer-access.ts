@@ -65,6 +65,11 @@ export interface PeerAccess {
    * Messages refused or withheld so far.
    */
   stats(): AccessCounts
+  /**
+   * Counts a peer as one this peer chose, as its bootstrap peers and `syncWith()` targets are: its
+   * documents are offered to it and lookups for documents are passed to it (`docpeer connect`).
+   */
+  choose(peer: string): void
 }
 
 export function documentIdOf (document: string): DocumentId {

@@ -80,6 +80,8 @@ export function controlMethods (context: StatusContext): Record<string, ControlM
       const target = parseTarget(stringParam(params, 'target'))
       const timeout = typeof params.timeoutMs === 'number' && params.timeoutMs > 0 ? params.timeoutMs : DEFAULT_CONNECT_TIMEOUT
       const connection = await libp2p.dial(target, { signal: AbortSignal.timeout(timeout) })
+      // the operator chose this peer: documents are offered to it and lookups passed to it
+      peer.access.choose(connection.remotePeer.toString())
       const info = connectionInfo(connection, new Set(), false)
 
       return {
