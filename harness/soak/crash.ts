@@ -121,6 +121,9 @@ export async function runCrash (options: CrashOptions): Promise<CrashResult> {
     const t0 = Date.now()
     const peer = await ChildPeer.start({ dataDir, bootstrap: [writerAddr] })
     watch(peer)
+    // the daemon is the writer's backup: the share policy offers documents only to peers a peer
+    // chose (src/access/), and the writer did not dial this one
+    writer.access.choose(peer.peerId)
 
     try {
       await waitFor(() => writer.syncAdapter!.peers.includes(peer.peerId as any), 30_000, 'the daemon to reconnect')

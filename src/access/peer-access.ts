@@ -107,6 +107,10 @@ export class AccessController implements PeerAccess {
   readonly list: AccessList
   private readonly store?: AccessStore
   private readonly chosen: Set<string>
+  /**
+   * Per document, the peers it may be asked about though they are not chosen (providers found for it).
+   */
+  private readonly askedAbout = new Map<string, Set<string>>()
   private readonly listeners: Array<() => void> = []
   log: (format: string, ...args: unknown[]) => void
   private unwatch?: () => void
@@ -175,7 +179,21 @@ export class AccessController implements PeerAccess {
    * Whether to offer `documentId` to `peer` unasked.
    */
   announces (peer: string, documentId: string): boolean {
-    return (this.chosen.has(peer) || this.list.isMember(peer, documentId)) && this.list.rightOf(peer, documentId) !== 'none'
+    return (this.chosen.has(peer) || this.list.isMember(peer, documentId) || this.askedAbout.get(documentId)?.has(peer) === true) && this.list.rightOf(peer, documentId) !== 'none'
+  }
+
+  /**
+   * Lets this peer ask `peer` about one document (a provider the DHT found for it), without
+   * offering it any other.
+   */
+  askAbout (peer: string, documentId: string): void {
+    const peers = this.askedAbout.get(documentId) ?? new Set<string>()
+
+    if (!peers.has(peer)) {
+      peers.add(peer)
+      this.askedAbout.set(documentId, peers)
+      this.changed()
+    }
   }
 
   async share (document: string, who: Grantee, right: Right = 'read'): Promise<void> {

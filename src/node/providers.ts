@@ -65,7 +65,7 @@ export interface DocumentRoutingInit {
   /**
    * Opens document sync over a connection; resolves once the peer is up.
    */
-  syncWith(connection: Connection, options: { signal: AbortSignal }): Promise<unknown>
+  syncWith(connection: Connection, options: { signal: AbortSignal, documentId: string }): Promise<unknown>
 }
 
 export class DocumentRouting {
@@ -172,7 +172,7 @@ export class DocumentRouting {
         }
 
         tried.add(provider.id.toString())
-        opened.push(dials.add(async () => this.openSync(provider, lookupSignal)))
+        opened.push(dials.add(async () => this.openSync(provider, documentId, lookupSignal)))
       }
     } catch (err) {
       this.log('provider lookup for %c ended - %e', key, err)
@@ -183,14 +183,14 @@ export class DocumentRouting {
     return results.filter(Boolean).length
   }
 
-  private async openSync (provider: PeerInfo, signal: AbortSignal): Promise<boolean> {
+  private async openSync (provider: PeerInfo, documentId: string, signal: AbortSignal): Promise<boolean> {
     try {
       if (provider.multiaddrs.length > 0) {
         await this.libp2p.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs })
       }
 
       const connection = await this.libp2p.dial(provider.id, { signal })
-      await this.init.syncWith(connection, { signal })
+      await this.init.syncWith(connection, { signal, documentId })
       this.log('opened sync with provider %p', provider.id)
       return true
     } catch (err) {

@@ -102,7 +102,14 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
   }
 
   // with a DHT, find() looks providers up and held documents are announced (finding-repo.ts)
-  const routing = dht == null ? undefined : new DocumentRouting(dht.libp2p, { syncWith: async (connection, opts) => adapter.syncWith(connection, opts) })
+  const routing = dht == null ? undefined : new DocumentRouting(dht.libp2p, {
+    syncWith: async (connection, { signal, documentId }) => {
+      // a provider the DHT found may be asked about this document (the share policy asks only
+      // chosen peers and members otherwise)
+      access?.askAbout(connection.remotePeer.toString(), documentId)
+      return adapter.syncWith(connection, { signal })
+    }
+  })
   const repo: Repo = routing == null ? new Repo(config) : new FindingRepo(config, { routing, lookupTimeout: options.lookupTimeout, announceFound: dht?.server })
 
   if (guarded instanceof AccessNetworkAdapter && access != null) {
