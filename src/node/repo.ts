@@ -13,7 +13,7 @@ import { DocumentRouting } from './providers.ts'
 import type { AccessController } from '../access/index.ts'
 import type { Libp2pNetworkAdapterInit, Libp2pSyncComponents } from '../sync/index.ts'
 import type { DocumentId, NetworkAdapterInterface, RepoConfig, PeerId as RepoPeerId, SharePolicy, StorageAdapterInterface } from '@automerge/automerge-repo'
-import type { Libp2p } from '@libp2p/interface'
+import type { Connection, Libp2p } from '@libp2p/interface'
 
 type ShareConfig = NonNullable<RepoConfig['shareConfig']>
 
@@ -102,14 +102,13 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
   }
 
   // with a DHT, find() looks providers up and held documents are announced (finding-repo.ts)
-  const routing = dht == null ? undefined : new DocumentRouting(dht.libp2p, {
-    syncWith: async (connection, { signal, documentId }) => {
-      // a provider the DHT found may be asked about this document (the share policy asks only
-      // chosen peers and members otherwise)
-      access?.askAbout(connection.remotePeer.toString(), documentId)
-      return adapter.syncWith(connection, { signal })
-    }
-  })
+  const syncWithProvider = async (connection: Connection, { signal, documentId }: { signal: AbortSignal, documentId: string }): Promise<unknown> => {
+    // a provider the DHT found may be asked about this document (the share policy asks only
+    // chosen peers and members otherwise)
+    access?.askAbout(connection.remotePeer.toString(), documentId)
+    return adapter.syncWith(connection, { signal })
+  }
+  const routing = dht == null ? undefined : new DocumentRouting(dht.libp2p, { syncWith: syncWithProvider })
   const repo: Repo = routing == null ? new Repo(config) : new FindingRepo(config, { routing, lookupTimeout: options.lookupTimeout, announceFound: dht?.server })
 
   if (guarded instanceof AccessNetworkAdapter && access != null) {
