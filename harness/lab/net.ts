@@ -171,6 +171,9 @@ export class Lab {
       })
     })
 
+    // a command that exits without reading its input closes the pipe (EPIPE on the write): its
+    // exit code is what tells, not the write
+    child.stdin?.on('error', () => {})
     child.stdin?.end(stdin ?? '')
     return done
   }
@@ -235,6 +238,7 @@ async function ip (ns: string, batch: string[]): Promise<void> {
     child.on('error', reject)
     child.on('exit', code => { code === 0 ? resolve() : reject(new Error(`ip -batch failed (${code}): ${errOut.trim()}`)) })
   })
+  child.stdin?.on('error', () => {})
   child.stdin?.end(batch.join('\n') + '\n')
   await done
 }

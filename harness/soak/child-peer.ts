@@ -43,6 +43,10 @@ export class ChildPeer {
       // keep the tail only
       this.stderr = (this.stderr + chunk.toString()).slice(-4000)
     })
+    // a request sent as the process exits fails on its closed channel (EPIPE): the exit settles it
+    this.child.on('error', (err: Error) => {
+      this.stderr = (this.stderr + `\nchild process error: ${err.message}`).slice(-4000)
+    })
     this.child.on('message', (message: any) => {
       if (message?.id != null) {
         this.pending.get(message.id)?.(message)
