@@ -13,6 +13,7 @@
  * - `stop`: stops the peer cleanly and exits 0
  */
 import { createPeer } from '../../src/index.ts'
+import { servePeerRequests } from '../soak/peer-process.ts'
 import type { DocpeerInit } from '../../src/index.ts'
 import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
 import type { Connection } from '@libp2p/interface'
@@ -29,7 +30,6 @@ export interface LabPeerOptions extends Pick<DocpeerInit, 'role' | 'listen' | 'a
 interface Doc { text?: string }
 
 const options: LabPeerOptions = JSON.parse(process.env.LAB_PEER ?? '{}')
-const send = (message: unknown): void => { process.send?.(message) }
 
 const peer = await createPeer({
   role: options.role ?? 'daemon',
@@ -104,43 +104,19 @@ async function dialDirect (addr: string, timeout: number): Promise<Record<string
   return { ms: Date.now() - start, remoteAddr: direct()?.remoteAddr.toString() }
 }
 
-process.on('message', (request: any) => {
-  const answer = async (): Promise<Record<string, unknown>> => {
-    switch (request.type) {
-      case 'create': {
-        const handle = peer.repo!.create<Doc>({ text: request.text })
-        return { url: handle.url }
-      }
-      case 'change': {
-        const handle = await peer.repo!.find<Doc>(request.url)
-        handle.change(doc => { doc.text = request.text })
-        return { at: Date.now() }
-      }
-      case 'wait':
-        return waitForText(request.url, request.text, request.timeout ?? 30_000)
-      case 'dial':
-        return dialDirect(request.addr, request.timeout ?? 30_000)
-      case 'connections':
-        return { connections: peer.libp2p.getConnections().map(describe) }
-      case 'reachability':
-        return { reachability: peer.reachability() }
-      case 'addrs':
-        return { addrs: peer.libp2p.getMultiaddrs().map(ma => ma.toString()) }
-      case 'stop':
-        await peer.stop()
-        send({ id: request.id })
-        process.exit(0)
-        return {}
-      default:
-        return { error: `unknown request ${request.type}` }
-    }
-  }
-
-  answer().then(reply => { send({ id: request.id, ...reply }) }, err => { send({ id: request.id, error: err.message }) })
+servePeerRequests(peer, {
+  create: async request => {
+    const handle = peer.repo!.create<Doc>({ text: request.text })
+    return { url: handle.url }
+  },
+  change: async request => {
+    const handle = await peer.repo!.find<Doc>(request.url)
+    handle.change(doc => { doc.text = request.text })
+    return { at: Date.now() }
+  },
+  wait: async request => waitForText(request.url, request.text, request.timeout ?? 30_000),
+  dial: async request => dialDirect(request.addr, request.timeout ?? 30_000),
+  connections: async () => ({ connections: peer.libp2p.getConnections().map(describe) }),
+  reachability: async () => ({ reachability: peer.reachability() }),
+  addrs: async () => ({ addrs: peer.libp2p.getMultiaddrs().map(ma => ma.toString()) })
 })
-
-process.on('disconnect', () => {
-  peer.stop().finally(() => process.exit(0))
-})
-
-send({ type: 'ready', peerId: peer.peerId.toString(), addrs: peer.libp2p.getMultiaddrs().map(ma => ma.toString()) })
