@@ -17,7 +17,9 @@ interface Result { code: number | null, stdout: string, stderr: string }
 async function check (env: NodeJS.ProcessEnv, asUser?: number): Promise<Result> {
   const command = asUser == null
     ? [process.execPath, CHECK]
-    : [findOnPath('setpriv') ?? 'setpriv', `--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', process.execPath, CHECK]
+    // still able to read the checkout (a clone in a 0700 directory, as mktemp -d makes): the user
+    // id is what the check looks at
+    : [findOnPath('setpriv') ?? 'setpriv', `--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', '--inh-caps=+dac_override,+dac_read_search', '--ambient-caps=+dac_override,+dac_read_search', process.execPath, CHECK]
   const child = spawn(command[0], command.slice(1), { env })
   let stdout = ''
   let stderr = ''
