@@ -1,7 +1,7 @@
 /* eslint-disable no-console -- a command-line tool: its output is the point */
 /**
  * How many peers one docpeer server holds: `node scripts/bench/capacity.ts [--peers 1000]
- * [--procs 5] [--concurrency 50]`. The peers run in a few processes (daemon role, each dialing the
+ * [--procs 5] [--concurrency 50] [--cpu-prof DIR]`. The peers run in a few processes (daemon role, each dialing the
  * server once); the server in its own. Prints, as one JSON object:
  *
  * - admission: time from the first dial to the last peer with sync up, and peers per second;
@@ -16,7 +16,9 @@ const { values } = parseArgs({
   options: {
     peers: { type: 'string', default: '1000' },
     procs: { type: 'string', default: '5' },
-    concurrency: { type: 'string', default: '20' }
+    concurrency: { type: 'string', default: '20' },
+    // a CPU profile of the server during the join and the fan-out, written to DIR/server-join.cpuprofile
+    'cpu-prof': { type: 'string' }
   }
 })
 
@@ -43,15 +45,31 @@ try {
   console.info(JSON.stringify({ admissionMs: Math.round(admissionMs), idle, before }))
 
   const url = await server.call('capacity#createDoc')
-  const joinStart = performance.now()
-  await Promise.all(procs.map(async proc => proc.call('capacity#join', url)))
-  const joinMs = performance.now() - joinStart
 
-  const changeStart = performance.now()
-  const seen = Promise.all(procs.map(async proc => proc.call('capacity#waitValue', 1)))
-  await server.call('capacity#change', 1)
-  await seen
-  const changeMs = performance.now() - changeStart
+  if (values['cpu-prof'] != null) {
+    await server.call('capacity#profileStart')
+  }
+
+  let joinMs: number
+  let changeMs: number
+
+  try {
+    const joinStart = performance.now()
+    await Promise.all(procs.map(async proc => proc.call('capacity#join', url)))
+    joinMs = performance.now() - joinStart
+
+    const changeStart = performance.now()
+    const seen = Promise.all(procs.map(async proc => proc.call('capacity#waitValue', 1)))
+    await server.call('capacity#change', 1)
+    await seen
+    changeMs = performance.now() - changeStart
+  } finally {
+    // written when the join fails too: that is when it is wanted most
+    if (values['cpu-prof'] != null) {
+      await server.call('capacity#profileStop', `${values['cpu-prof']}/server-join.cpuprofile`)
+    }
+  }
+
   const after = await server.call('capacity#memory')
 
   console.info(JSON.stringify({

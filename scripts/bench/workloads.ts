@@ -217,19 +217,28 @@ const hub: Workload = {
   figures: [
     { key: 'converge', label: 'every spoke writes once, until all see all', unit: 'ms', better: 'lower' },
     { key: 'join', label: 'all spokes find the document', unit: 'ms', better: 'lower' },
-    { key: 'connect', label: 'all spokes connected to the hub', unit: 'ms', better: 'lower' }
+    { key: 'connect', label: 'all spokes connected to the hub', unit: 'ms', better: 'lower' },
+    { key: 'floor', label: 'floor: as many bare libp2p connections (TCP + noise + yamux, no services) at once', unit: 'ms', better: 'lower' }
   ],
   targets: [],
   params: smoke => ({ spokes: smoke ? 5 : 50 }),
   async trial (side, params, ctx) {
     const h = ctx.spawn('hub')
     const s = ctx.spawn('spokes')
+    // docpeer's side only: the same processes, before the hub starts (the floor's nodes are gone by then)
+    let floor = NaN
+
+    if (side === 'docpeer') {
+      floor = await s.call('floor#dial', params.spokes, await h.call('floor#listen'))
+      await Promise.all([h.call('floor#stop'), s.call('floor#stop')])
+    }
+
     const { address } = await h.call('sync#start', side, { listen: true, hub: true })
     const { ms: connect, dialRetries } = await s.call('hub#start', side, params.spokes, address)
     const url = await h.call('hub#createDoc')
     const { ms: join, retries } = await s.call('hub#join', url)
     const converge = await s.call('hub#converge')
-    return { converge, join, connect, findRetries: retries, dialRetries }
+    return { converge, join, connect, floor, findRetries: retries, dialRetries }
   }
 }
 
@@ -295,6 +304,8 @@ const federation: Workload = {
     { key: 'connect', label: 'all peers on two servers', unit: 'ms', better: 'lower' },
     { key: 'join', label: 'all peers find the document', unit: 'ms', better: 'lower' },
     { key: 'converge', label: 'every peer writes once, until all see all', unit: 'ms', better: 'lower' },
+    { key: 'reachPeers', label: 'a new document, 3 s later: other peers holding it unasked', unit: 'peers', better: 'lower' },
+    { key: 'reachServers', label: 'a new document, 3 s later: servers holding it', unit: 'servers', better: 'lower' },
     { key: 'failover', label: 'a server SIGKILLed, then a change: until all see it', unit: 'ms', better: 'lower' },
     { key: 'dialById', label: 'dial by peer id alone (median of 5)', unit: 'ms', better: 'lower' },
     { key: 'provide', label: 'provider record announced (median of 5)', unit: 'ms', better: 'lower' },
@@ -302,6 +313,7 @@ const federation: Workload = {
     { key: 'idleCpu', label: 'idle CPU of the whole network', unit: '% of a core', better: 'lower' }
   ],
   targets: [
+    { figure: 'reachPeers', text: 'docpeer: 0 peers', met: (_ratio, value) => value == null ? undefined : value === 0 },
     { figure: 'dialById', text: 'docpeer < 2000 ms', met: (_ratio, value) => value == null ? undefined : value < 2000 },
     { figure: 'firstProvider', text: 'docpeer < 2000 ms', met: (_ratio, value) => value == null ? undefined : value < 2000 }
   ],
@@ -331,6 +343,13 @@ const federation: Workload = {
     const started = performance.now()
     const joined = await Promise.all(procs.map(async (proc, i) => proc.call('federation#peers', side, Math.min(params.perProcess, params.peers - firsts[i]), firsts[i], addresses, serverIds)))
     const connect = performance.now() - started
+
+    // share policy (issue 13 point 3): a document a peer creates goes to the servers it chose, and
+    // to no other peer, none of which asked for it
+    const unasked = await procs[0].call('federation#createUnasked')
+    await new Promise(resolve => setTimeout(resolve, 3_000))
+    const reachPeers = (await Promise.all(procs.map(async (proc, i) => proc.call('federation#holders', unasked, i === 0)))).reduce((a: number, b: number) => a + b, 0)
+    const reachServers = (await Promise.all(servers.map(async proc => proc.call('federation#holders', unasked, false)))).reduce((a: number, b: number) => a + b, 0)
 
     const url = await procs[0].call('federation#createDoc')
     const joinStart = performance.now()
@@ -369,6 +388,8 @@ const federation: Workload = {
       connect,
       join,
       converge,
+      reachPeers,
+      reachServers,
       failover,
       dialById: median(dials),
       provide: median(provides),

@@ -5,12 +5,12 @@
  * and accepts WebRTC connections from other browsers through them (`/webrtc`).
  */
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
-import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { webRTC, webRTCDirect } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { WebRTC } from '@multiformats/multiaddr-matcher'
 import { bootstrapDiscovery, commonConnectionOptions, commonServices } from './common.ts'
-import { DEFAULT_DISCOVERY_INTERVAL, DEFAULT_DISCOVERY_TOPIC, DEFAULT_MAX_CONNECTIONS_BROWSER } from './constants.ts'
+import { DEFAULT_MAX_CONNECTIONS_BROWSER } from './constants.ts'
+import { addressDiscovery } from './discovery.ts'
 import type { ConfigInit, PeerRole } from './types.ts'
 import type { Libp2pOptions } from 'libp2p'
 
@@ -32,7 +32,7 @@ export async function libp2pDefaults (init: ConfigInit = {}): Promise<Libp2pOpti
 
   const peerDiscovery = [
     // pages connected to the same server find each other through it (it forwards the topic)
-    pubsubPeerDiscovery({ topics: [DEFAULT_DISCOVERY_TOPIC], interval: DEFAULT_DISCOVERY_INTERVAL }),
+    addressDiscovery(),
     ...bootstrapDiscovery(init.bootstrap)
   ]
 

@@ -7,10 +7,9 @@
  * Measured in the NAT lab (`npm run lab`): DCUtR never upgrades two NATed Node daemons (identify
  * drops TCP observed addresses, js-libp2p#2620), WebRTC with a STUN server does.
  */
-import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { webRTC, webRTCDirect } from '@libp2p/webrtc'
 import { relayedAddressFilter } from './announce-filter.ts'
-import { DEFAULT_DISCOVERY_INTERVAL, DEFAULT_DISCOVERY_TOPIC } from './constants.ts'
+import { addressDiscovery } from './discovery.ts'
 import type { IceServer } from './types.ts'
 import type { Libp2pOptions } from 'libp2p'
 
@@ -29,7 +28,7 @@ export function natTransports (iceServers: IceServer[] = []): NonNullable<Libp2p
 }
 
 export function natPeerDiscovery (): NonNullable<Libp2pOptions['peerDiscovery']> {
-  return [pubsubPeerDiscovery({ topics: [DEFAULT_DISCOVERY_TOPIC], interval: DEFAULT_DISCOVERY_INTERVAL })]
+  return [addressDiscovery()]
 }
 
 export const natAnnounceFilter = relayedAddressFilter

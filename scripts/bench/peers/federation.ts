@@ -142,6 +142,23 @@ export async function write (first: number, total: number): Promise<void> {
 }
 
 /**
+ * The first member of this process (the server, in a server process) creates a document nobody is
+ * told about (the reach figure: who gets it unasked).
+ */
+export function createUnasked (): AutomergeUrl {
+  return members[0].repo.create({ note: 'nobody asked for this one' }).url
+}
+
+/**
+ * How many members of this process hold the document of `url`, not counting its creator: a Repo
+ * holds it once a peer pushed or offered it (no one here asked for it).
+ */
+export function holders (url: AutomergeUrl, creatorHere: boolean): number {
+  const id = url.slice('automerge:'.length)
+  return members.filter((member, i) => !(creatorHere && i === 0) && (member.repo.handles as Record<string, DocHandle<unknown> | undefined>)[id]?.isReady() === true).length
+}
+
+/**
  * The first peer of this process writes `after = value`.
  */
 export function writeAfter (value: number): void {
