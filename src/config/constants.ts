@@ -36,6 +36,18 @@ export const DEFAULT_INBOUND_CONNECTION_THRESHOLD_SERVER = 25
 export const DEFAULT_MAX_INCOMING_PENDING_SERVER = 128
 
 /**
+ * A server's connection monitor. libp2p pings every connection at the same moment, every 10 s by
+ * default: with 1000 peers a burst of 1000 new streams. A server busy with that burst and its peers'
+ * first syncs answered its own pings late, timed them out and aborted healthy connections, whose
+ * peers then dialed again and made it busier still (capacity runs, 1000 peers: the join never
+ * finished). A server pings a third as often and waits longer; a dead peer is still found within
+ * about 90 s (yamux keep-alives every 30 s hold NAT mappings open in between).
+ */
+export const SERVER_PING_INTERVAL = 30_000
+export const SERVER_PING_MIN_TIMEOUT = 60_000
+export const SERVER_PING_MAX_TIMEOUT = 120_000
+
+/**
  * Gossipsub topic on which browser peers announce their `/p2p-circuit/webrtc` addresses (pubsub
  * peer discovery), so pages connected to the same server find each other and connect over WebRTC.
  * The server role subscribes to it so it forwards the announcements. Its own topic, not libp2p's

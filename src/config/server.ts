@@ -19,7 +19,10 @@ import {
   DEFAULT_MAX_CONNECTIONS_SERVER,
   DEFAULT_RELAY_DATA_LIMIT,
   DEFAULT_RELAY_DURATION_LIMIT,
-  DEFAULT_RELAY_MAX_RESERVATIONS
+  DEFAULT_RELAY_MAX_RESERVATIONS,
+  SERVER_PING_INTERVAL,
+  SERVER_PING_MAX_TIMEOUT,
+  SERVER_PING_MIN_TIMEOUT
 } from './constants.ts'
 import { resolveTls } from './tls.ts'
 import type { ConfigInit, RelayServerLimits } from './types.ts'
@@ -79,6 +82,10 @@ export function serverOptions (init: ConfigInit): Libp2pOptions<any> {
       circuitRelayTransport()
     ],
     ...commonConnectionOptions(),
+    connectionMonitor: {
+      pingInterval: SERVER_PING_INTERVAL,
+      pingTimeout: { minTimeout: SERVER_PING_MIN_TIMEOUT, maxTimeout: SERVER_PING_MAX_TIMEOUT }
+    },
     peerDiscovery,
     connectionManager: {
       maxConnections: init.maxConnections ?? DEFAULT_MAX_CONNECTIONS_SERVER,
