@@ -15,7 +15,10 @@ export default {
       'typescript',
       'node',
       // examples/browser imports the package by its own name, as an app would (esbuild aliases it)
-      'docpeer'
+      'docpeer',
+      // src/config/ice-udp-mux-guard.ts requires it from @libp2p/webrtc's folder on purpose: it guards
+      // the copy @libp2p/webrtc loads, which a dependency of docpeer's own could make a second one
+      'node-datachannel'
     ],
     productionIgnorePatterns: [
       'aegir.config.js',

@@ -3,6 +3,10 @@
  * services. Transports are read off a built (not started) libp2p node, since the options only hold
  * factories.
  */
+// first: the browser config below loads @libp2p/webrtc, and with it node-datachannel, in Node;
+// loaded before the guard, node-datachannel keeps its native IceUdpMuxListener for every later test
+// in this mocha process (test/ice-udp-mux-guard.node.ts)
+import '../src/config/ice-udp-mux-guard.ts'
 import { expect } from 'aegir/chai'
 import { createLibp2p } from 'libp2p'
 import { applyOverrides } from '../src/config/common.ts'

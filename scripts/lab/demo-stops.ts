@@ -8,11 +8,20 @@
  *
  * `scripts/netns-run.sh node scripts/lab/demo-stops.ts --rounds 50`
  *
- * Measured here (issue 12): 1/3, 3/4, 3/4 rounds clean; every failure a SIGABRT with "terminate called
- * after throwing an instance of 'std::system_error' what(): Invalid argument", logged after libp2p's
- * "all listeners closed" (the native library's teardown, not a listener closing under a dial).
- * Closing every WebRTC connection before libp2p.stop() and calling node-datachannel's cleanup()
- * before process.exit() did not remove it (3/4 and 2/6 clean), so neither is in docpeer.
+ * Before the fix (issue 12): 1/3, 3/4, 3/4 rounds clean; every failure a SIGABRT with "terminate
+ * called after throwing an instance of 'std::system_error' what(): Invalid argument", logged after
+ * libp2p's "all listeners closed". gdb attached to the demo (`gdb -p <pid>`, breakpoints on
+ * `rtc::impl::IceUdpMuxListener::stop` and `UnhandledStunRequestCallback`) showed why: the abort is
+ * on the "juice mux" thread, in `IceUdpMuxListener::UnhandledStunRequestCallback`, called with a
+ * listener already freed, while the main thread is in exit(). The native `stop()` had returned without
+ * unregistering that callback because its uninitialised `mStopped` flag read non-zero (89, 249 and
+ * 109; the one stop that read 0 unregistered it), and the browsers' next WebRTC Direct binding
+ * request reached the freed listener. Closing connections first and node-datachannel's `cleanup()`
+ * never touch that registration, which is why neither helped. src/config/ice-udp-mux-guard.ts parks a
+ * stopped native listener instead of freeing it.
+ *
+ * After the fix: 50/50 rounds clean, twice (SIGINT and SIGTERM alternating, temporary directories
+ * removed; about 15 s a round on the 2 shared cores).
  */
 import { spawn } from 'node:child_process'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'

@@ -32,6 +32,10 @@ export async function libp2pDefaults (init: ConfigInit = {}): Promise<Libp2pOpti
     throw new TypeError(`Unknown role "${role}" for a Node.js peer: use one of ${SUPPORTED_ROLES.join(', ')}`)
   }
 
+  // before either role's module: in the CLI bundle esbuild puts the guard in the same chunk as
+  // @libp2p/webrtc, whose import of node-datachannel ESM evaluates before that chunk's code
+  await import('./ice-udp-mux-guard.ts')
+
   if (role === 'server') {
     const { serverOptions } = await import('./server.ts')
     return serverOptions(init)

@@ -7,6 +7,8 @@
  * Measured in the NAT lab (`npm run lab`): DCUtR never upgrades two NATed Node daemons (identify
  * drops TCP observed addresses, js-libp2p#2620), WebRTC with a STUN server does.
  */
+// first: it swaps node-datachannel's IceUdpMuxListener before @libp2p/webrtc loads it
+import './ice-udp-mux-guard.ts'
 import { webRTC, webRTCDirect } from '@libp2p/webrtc'
 import { relayedAddressFilter } from './announce-filter.ts'
 import { addressDiscovery } from './discovery.ts'

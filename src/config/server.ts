@@ -3,6 +3,8 @@
  * WebRTC Direct (UDP, for browsers when there is no certificate) and (given a certificate) secure
  * WebSocket listeners, `announce` addresses, a circuit relay v2 server with limits.
  */
+// first: it swaps node-datachannel's IceUdpMuxListener before @libp2p/webrtc loads it
+import './ice-udp-mux-guard.ts'
 import { autoNAT } from '@libp2p/autonat'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { keychain } from '@libp2p/keychain'
