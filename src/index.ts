@@ -31,6 +31,7 @@ export { UnsupportedRuntimeError, MIN_NODE_MAJOR } from './node/runtime.ts'
 export type { DocpeerHelia, HeliaOptions } from './helia/index.ts'
 // role configuration, for callers who build libp2p themselves
 export { libp2pDefaults, DEFAULT_ROLE, SUPPORTED_ROLES } from './config/defaults.ts'
+export { keepStoppedWebRTCDirectListeners } from './config/ice-udp-mux-policy.ts'
 export { commonServices, applyOverrides } from './config/common.ts'
 export type { DocpeerServices, Libp2pOverrides } from './config/common.ts'
 export type { ConfigInit, PeerRole, TlsPem, RelayServerLimits, Ports, IceServer } from './config/types.ts'

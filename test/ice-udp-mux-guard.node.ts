@@ -10,13 +10,16 @@
  * the STUN test aborted the test process in 4 of 5 runs (SIGABRT; once as glibc's
  * `__pthread_mutex_lock_full` assertion, the same lock on freed memory). With it: 0 of 5 each.
  */
+import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createSocket } from 'node:dgram'
+import { fileURLToPath } from 'node:url'
 import { expect } from 'aegir/chai'
-import { createPeer } from '../src/index.ts'
+import { createPeer, keepStoppedWebRTCDirectListeners } from '../src/index.ts'
 import type { Docpeer } from '../src/index.ts'
 
 const HOST = '127.0.0.1'
+const CHILD = fileURLToPath(new URL('./fixtures/server-stop-exit.ts', import.meta.url))
 const STUN_MAGIC = 0x2112A442
 
 /**
@@ -69,6 +72,25 @@ async function sendBindingRequests (port: number, count: number): Promise<void> 
   }
 }
 
+/**
+ * How the child ended within `ms`: its exit code, or 'running' (then it is killed).
+ */
+async function childEnd (args: string[], ms: number): Promise<number | 'running'> {
+  const child = spawn(process.execPath, [CHILD, ...args], { stdio: 'ignore' })
+  const exited = new Promise<number>(resolve => { child.once('exit', code => { resolve(code ?? -1) }) })
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const running = new Promise<'running'>(resolve => { timer = setTimeout(() => { resolve('running') }, ms) })
+  const end = await Promise.race([exited, running])
+  clearTimeout(timer)
+
+  if (end === 'running') {
+    child.kill('SIGKILL')
+    await exited
+  }
+
+  return end
+}
+
 async function startServer (webrtcDirect: number): Promise<Docpeer> {
   return createPeer({ role: 'server', host: HOST, mdns: false, repo: false, iceServers: [], ports: { tcp: 0, ws: 0, webrtcDirect } })
 }
@@ -79,6 +101,10 @@ function listensOn (peer: Docpeer, port: number): boolean {
 
 describe('server: stopping the WebRTC Direct listener', function () {
   this.timeout(60_000)
+
+  // as the daemon command and the demo do: mocha ends this process with process.exit() (--exit)
+  before(() => { keepStoppedWebRTCDirectListeners() })
+  after(() => { keepStoppedWebRTCDirectListeners(false) })
 
   it('gives @libp2p/webrtc the guarded IceUdpMuxListener', async () => {
     const server = await startServer(0)
@@ -112,5 +138,13 @@ describe('server: stopping the WebRTC Direct listener', function () {
       // the mux thread handles them on its own; an abort would end this process here
       await new Promise(resolve => setTimeout(resolve, 200))
     }
+  })
+
+  it('by default frees a stopped listener, so a script\'s process ends by itself', async () => {
+    expect(await childEnd([], 20_000)).to.equal(0)
+  })
+
+  it('a kept listener holds the event loop: such a process must end with process.exit()', async () => {
+    expect(await childEnd(['keep'], 8_000)).to.equal('running')
   })
 })

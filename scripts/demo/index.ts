@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { MAX_TODO_LENGTH, clip } from '../../examples/browser/limits.ts'
-import { createPeer } from '../../src/index.ts'
+import { createPeer, keepStoppedWebRTCDirectListeners } from '../../src/index.ts'
 import { bundleBrowser } from './bundle.ts'
 import { serveDirectory } from './static-server.ts'
 import type { AutomergeUrl } from '@automerge/automerge-repo'
@@ -62,6 +62,10 @@ if (!Number.isInteger(p2pPort) || p2pPort < 0 || p2pPort > 65531) {
 
 // 0 stays 0 for every listener (random ports)
 const portAt = (offset: number): number => p2pPort === 0 ? 0 : p2pPort + offset
+
+// stop() ends with process.exit(), so the WebRTC Direct listener can be kept until then: freed, the
+// tabs' redials aborted 1 to 3 of every 3-4 stops (src/config/ice-udp-mux-policy.ts)
+keepStoppedWebRTCDirectListeners()
 
 const dataDir = values['data-dir']
 const server = await createPeer({

@@ -17,11 +17,12 @@
  * unregistering that callback because its uninitialised `mStopped` flag read non-zero (89, 249 and
  * 109; the one stop that read 0 unregistered it), and the browsers' next WebRTC Direct binding
  * request reached the freed listener. Closing connections first and node-datachannel's `cleanup()`
- * never touch that registration, which is why neither helped. src/config/ice-udp-mux-guard.ts parks a
- * stopped native listener instead of freeing it.
+ * never touch that registration, which is why neither helped. The demo now asks to keep a stopped
+ * native listener until it exits (`keepStoppedWebRTCDirectListeners()`,
+ * src/config/ice-udp-mux-guard.ts), never freeing it.
  *
- * After the fix: 50/50 rounds clean, twice (SIGINT and SIGTERM alternating, temporary directories
- * removed; about 15 s a round on the 2 shared cores).
+ * After the fix: 50/50 rounds clean in each of three runs (SIGINT and SIGTERM alternating, temporary
+ * directories removed; 12-14 s a round on the 2 shared cores).
  */
 import { spawn } from 'node:child_process'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'

@@ -1,6 +1,6 @@
 /**
- * Keeps WebRTC Direct's native UDP mux listeners alive after they stop (issue 12, point 6). Imported
- * for its effect, first, by the config modules that import `@libp2p/webrtc`.
+ * Lets a process keep WebRTC Direct's native UDP mux listeners alive after they stop (issue 12,
+ * point 6). Imported for its effect, first, by the config modules that import `@libp2p/webrtc`.
  *
  * Why: a WebRTC Direct listener (`@libp2p/webrtc` 6.0.33) stops node-datachannel's
  * `IceUdpMuxListener` when it closes, and in node-datachannel 0.33.4 (libdatachannel 0.24.5) that
@@ -17,13 +17,16 @@
  * Closing connections first or node-datachannel's `cleanup()` cannot help: neither clears the
  * registration.
  *
- * Nothing outside the addon can clear it reliably, so a stopped listener is never freed: this swaps
- * the class `@libp2p/webrtc` gets for one whose `stop()` drops the JavaScript callback and parks the
- * native listener (its UDP port and mux thread) until the process exits. Requests that reach a parked
- * listener are dropped; a new listener on the same address and port takes the parked one over, so a
- * node restarted in the same process listens again instead of failing to register. The native
- * callback is set once per native listener: setting it again replaces a ThreadSafeCallback the mux
- * thread may be calling at that moment, with no lock on either side.
+ * Nothing outside the addon can clear it reliably, so the only safe stopped listener is one never
+ * freed. This swaps the class `@libp2p/webrtc` gets for one whose `stop()` drops the JavaScript
+ * callback and then, in a process that asked for it (`keepStoppedWebRTCDirectListeners()`,
+ * ice-udp-mux-policy.ts: the docpeer daemon command, the demo), parks the native listener (its UDP
+ * port and mux thread) until the process exits; otherwise it stops and frees it as before, because a
+ * parked listener keeps the event loop alive. Requests that reach a parked listener are dropped; a
+ * new listener on the same address and port takes the parked one over, so a node restarted in the
+ * same process listens again instead of failing to register. The native callback is set once per
+ * native listener: setting it again replaces a ThreadSafeCallback the mux thread may be calling at
+ * that moment, with no lock on either side.
  *
  * The swap replaces `IceUdpMuxListener` on the addon's exports before node-datachannel's ESM entry
  * copies it, so it only takes if nothing imported node-datachannel (or `@libp2p/webrtc`) before:
@@ -37,6 +40,7 @@
  * (`impl::WebSocketServer::mStopped` has the same gap), in a node-datachannel release that ships it.
  */
 import { createRequire } from 'node:module'
+import { keepsStoppedWebRTCDirectListeners } from './ice-udp-mux-policy.ts'
 
 /**
  * What node-datachannel passes for a STUN binding request nobody on the port expected.
@@ -62,8 +66,8 @@ interface IceUdpMuxListener {
 type IceUdpMuxListenerClass = new (port: number, address?: string) => IceUdpMuxListener
 
 /**
- * A native listener this process created, by address and port, in use or parked. Never removed:
- * the map is what keeps a parked listener from being garbage-collected, which would free it too.
+ * A native listener this process created, by address and port, in use or parked. A parked one is
+ * never removed: the map is what keeps it from being garbage-collected, which would free it too.
  */
 interface Slot {
   native: IceUdpMuxListener
@@ -77,11 +81,13 @@ const GUARDED = Symbol.for('docpeer.iceUdpMuxGuard')
 function parkingListenerClass (Native: IceUdpMuxListenerClass): IceUdpMuxListenerClass {
   return class ParkingIceUdpMuxListener implements IceUdpMuxListener {
     readonly #slot: Slot
+    readonly #key: string
     #stopped = false
 
     constructor (port: number, address?: string) {
       const key = `${address ?? ''}:${port}`
       const parked = slots.get(key)
+      this.#key = key
 
       if (parked?.inUse === true) {
         // what the native constructor throws when the port already has a listener
@@ -101,6 +107,12 @@ function parkingListenerClass (Native: IceUdpMuxListenerClass): IceUdpMuxListene
       this.#stopped = true
       this.#slot.onRequest = undefined
       this.#slot.inUse = false
+
+      if (!keepsStoppedWebRTCDirectListeners()) {
+        // freed as node-datachannel frees it, so the event loop can end (ice-udp-mux-policy.ts)
+        slots.delete(this.#key)
+        this.#slot.native.stop()
+      }
     }
 
     onUnhandledStunRequest (callback: (request: UnhandledStunRequest) => void): void {

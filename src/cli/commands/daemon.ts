@@ -2,6 +2,7 @@
  * `docpeer daemon`: a long-running peer on fixed default ports, printing its peer id and addresses
  * (again when they change) and the peers that connect and disconnect, until SIGINT or SIGTERM.
  */
+import { keepStoppedWebRTCDirectListeners } from '../../config/ice-udp-mux-policy.ts'
 import { createPeer } from '../../node/peer.ts'
 import { checkHost, parseCommandArgs } from '../args.ts'
 import { accessMode, bridgeAddress, readSwarmKey } from '../daemon-access.ts'
@@ -83,6 +84,10 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     ? undefined
     // imported only when asked for: it loads the ws server and automerge's WebSocket adapter
     : await (await import('../../bridge/index.ts')).automergeWebSocketBridge(bridgeAt)
+
+  // bin/docpeer.js ends this process with process.exit(), so a stopped WebRTC Direct listener can be
+  // kept until then: freed, a browser's late dial could abort the stop (ice-udp-mux-policy.ts)
+  keepStoppedWebRTCDirectListeners()
 
   const extras = await prepareDaemonExtras({ control: values.control !== false, metrics })
   const peer = await createPeer({
