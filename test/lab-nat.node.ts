@@ -25,23 +25,16 @@ describe('NAT lab', function () {
     expect(run.reachability?.kindToB).to.equal('webrtc')
   })
 
-  it('hard NAT on one side: sync over WebRTC through the lab\'s TURN server, the server keeps no documents', async () => {
-    const result = await runNatPair({ prefix, natA: 'easy', natB: 'hard', ice: 'stun+turn', runs: 1 })
-    const [run] = result.runs
-    expect(run.error).to.equal(undefined)
-    expect(run.ok).to.equal(true)
-    expect(run.path).to.include('/p2p-circuit/webrtc')
-    expect(result.turnAllocations).to.be.greaterThan(0)
-  })
-
-  it('hard NAT on both sides: sync over WebRTC through the lab\'s TURN server, the server keeps no documents', async () => {
-    const result = await runNatPair({ prefix, natA: 'hard', natB: 'hard', ice: 'stun+turn', runs: 1 })
-    const [run] = result.runs
-    expect(run.error).to.equal(undefined)
-    expect(run.ok).to.equal(true)
-    expect(run.path).to.include('/p2p-circuit/webrtc')
-    expect(result.turnAllocations).to.be.greaterThan(0)
-  })
+  for (const { natA, where } of [{ natA: 'easy', where: 'one side' }, { natA: 'hard', where: 'both sides' }] as const) {
+    it(`hard NAT on ${where}: sync over WebRTC through the lab's TURN server, the server keeps no documents`, async () => {
+      const result = await runNatPair({ prefix, natA, natB: 'hard', ice: 'stun+turn', runs: 1 })
+      const [run] = result.runs
+      expect(run.error).to.equal(undefined)
+      expect(run.ok).to.equal(true)
+      expect(run.path).to.include('/p2p-circuit/webrtc')
+      expect(result.turnAllocations).to.be.greaterThan(0)
+    })
+  }
 
   it('without a STUN server the same NATs give no direct connection (the lab really NATs)', async () => {
     const result = await runNatPair({ prefix, natA: 'easy', natB: 'easy', ice: 'none', runs: 1, runTimeout: 60_000 })
