@@ -1,12 +1,62 @@
 /**
  * Pubsub peer discovery on docpeer's topic: a peer announces its addresses through the server it is
  * connected to, and a peer with no address to dial announces nothing (each empty announcement
- * still cost the server a signature check and a forward to its mesh).
+ * still cost the server a signature check and a forward to its mesh). Announcements back off while
+ * nothing changes and come at once when a newcomer appears; an announcement counts only for the
+ * peer that signed it. Peers dial a bounded number of the peers they discover (`dialDiscovered`),
+ * not every peer of the server.
  */
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
 import { expect } from 'aegir/chai'
 import { loopbackPeer, sleep, waitFor } from '../harness/peers.ts'
 import { DEFAULT_DISCOVERY_INTERVAL, DEFAULT_DISCOVERY_TOPIC } from '../src/config/constants.ts'
+import { addressDiscovery } from '../src/config/discovery.ts'
+import { createPeer } from '../src/index.ts'
 import type { Docpeer } from '../src/index.ts'
+import type { PeerId } from '@libp2p/interface'
+
+/** a daemon whose announcements start every `interval` ms and back off to `maxInterval` */
+async function announcer (interval: number, maxInterval: number): Promise<Docpeer> {
+  // no discovery dials: the newcomer must learn the others from their announcements alone
+  return loopbackPeer({ dht: false, dialDiscovered: false, libp2p: { peerDiscovery: [addressDiscovery({ interval, maxInterval })] } })
+}
+
+/** counts the discovery announcements `peer` receives, by signer */
+function countAnnouncements (peer: Docpeer): Map<string, number> {
+  const from = new Map<string, number>()
+  peer.libp2p.services.pubsub.addEventListener('message', evt => {
+    const message = evt.detail
+    if (message.topic === DEFAULT_DISCOVERY_TOPIC && message.type === 'signed') {
+      from.set(message.from.toString(), (from.get(message.from.toString()) ?? 0) + 1)
+    }
+  })
+  return from
+}
+
+async function addressesOf (peer: Docpeer, of: PeerId): Promise<string[]> {
+  const found = await peer.libp2p.peerStore.get(of).catch(() => undefined)
+  return (found?.addresses ?? []).map(a => a.multiaddr.toString())
+}
+
+/** a discovery announcement (pubsub-peer-discovery's protobuf: 1 publicKey, 2 repeated addrs) */
+function announcement (publicKey: Uint8Array, addrs: Uint8Array[]): Uint8Array {
+  const field = (tag: number, bytes: Uint8Array): number[] => [tag, ...varint(bytes.length), ...bytes]
+  return Uint8Array.from([...field(0x0a, publicKey), ...addrs.flatMap(a => field(0x12, a))])
+}
+
+function varint (n: number): number[] {
+  const out: number[] = []
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80)
+    n >>>= 7
+  }
+  out.push(n)
+  return out
+}
 
 describe('discovery: announcements on the server\'s topic', function () {
   this.timeout(30_000)
@@ -23,13 +73,7 @@ describe('discovery: announcements on the server\'s topic', function () {
     const silent = await loopbackPeer({ dht: false, listen: [] })
     peers.push(server, listening, silent)
 
-    const from = new Map<string, number>()
-    server.libp2p.services.pubsub.addEventListener('message', evt => {
-      const message = evt.detail
-      if (message.topic === DEFAULT_DISCOVERY_TOPIC && message.type === 'signed') {
-        from.set(message.from.toString(), (from.get(message.from.toString()) ?? 0) + 1)
-      }
-    })
+    const from = countAnnouncements(server)
 
     await listening.dial(server.libp2p.getMultiaddrs()[0])
     await silent.dial(server.libp2p.getMultiaddrs()[0])
@@ -39,5 +83,113 @@ describe('discovery: announcements on the server\'s topic', function () {
     await sleep(DEFAULT_DISCOVERY_INTERVAL)
     expect(silent.libp2p.getMultiaddrs()).to.deep.equal([])
     expect(from.get(silent.peerId.toString()) ?? 0).to.equal(0)
+  })
+
+  // 13 daemons on one address: more than gossipsub's default IP colocation threshold (10), past
+  // which the server graylisted them all and forwarded no announcement (see common.ts)
+  it('13 daemons on one address hear each other; each dials at most dialDiscovered of them, the others stay in its peer store', async () => {
+    const server = await loopbackPeer({ role: 'server', dht: false })
+    peers.push(server)
+    const daemons: Docpeer[] = []
+    const count = 13
+
+    for (let i = 0; i < count; i++) {
+      const daemon = await loopbackPeer({ dht: false, dialDiscovered: 2 })
+      peers.push(daemon)
+      daemons.push(daemon)
+      await daemon.dial(server.libp2p.getMultiaddrs()[0])
+    }
+
+    const serverId = server.peerId.toString()
+    const others = (daemon: Docpeer): string[] => daemons.filter(d => d !== daemon).map(d => d.peerId.toString())
+    const known = async (daemon: Docpeer): Promise<number> => {
+      const all = await daemon.libp2p.peerStore.all()
+      return all.filter(p => others(daemon).includes(p.id.toString()) && p.addresses.length > 0).length
+    }
+
+    // every daemon hears every other one's announcement (through the server) and keeps its address
+    await waitFor(async () => (await Promise.all(daemons.map(known))).every(n => n === count - 1), DEFAULT_DISCOVERY_INTERVAL * 4, 'every daemon knowing the other twelve')
+    // the dials the announcements started have had time to finish
+    await sleep(1000)
+
+    const dialedByDiscovery = daemons.map(daemon => daemon.libp2p.getConnections()
+      .filter(c => c.direction === 'outbound' && c.remotePeer.toString() !== serverId).length)
+    expect(Math.max(...dialedByDiscovery)).to.be.at.most(2)
+    // discovery still connects peers of one server directly
+    expect(dialedByDiscovery.reduce((a, b) => a + b, 0)).to.be.at.least(1)
+
+    // and a peer it did not dial is one dial by id away
+    const daemon = daemons[0]
+    const stranger = daemons.slice(1).find(d => daemon.libp2p.getConnections(d.peerId).length === 0)
+
+    if (stranger != null) {
+      await daemon.dial(stranger.peerId)
+      expect(daemon.libp2p.getConnections(stranger.peerId)).to.not.have.lengthOf(0)
+    }
+  })
+
+  it('a dialDiscovered that is not a boolean or a whole number is refused before the data directory is made', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'docpeer-discovery-'))
+
+    try {
+      for (const bad of [-1, 1.5, Number.NaN, '3']) {
+        const dataDir = join(parent, 'data')
+        const err = await createPeer({ dataDir, mdns: false, listen: [], dialDiscovered: bad as any }).then(() => undefined, (err: Error) => err)
+        expect(err?.name, String(bad)).to.equal('InvalidParametersError')
+        expect(err?.message).to.include('dialDiscovered')
+      }
+
+      expect(await readdir(parent)).to.deep.equal([])
+    } finally {
+      await rm(parent, { recursive: true, force: true })
+    }
+  })
+
+  it('announcements repeat rarely while nothing changes, and a newcomer is answered at once', async () => {
+    const server = await loopbackPeer({ role: 'server', dht: false })
+    const settled = await announcer(200, 20_000)
+    peers.push(server, settled)
+    const from = countAnnouncements(server)
+    await settled.dial(server.libp2p.getMultiaddrs()[0])
+
+    // at start, 0.4 s later, again when identify updates its own record (about 1 s in) and 0.4 s
+    // after that, then not before 20 s: 2 to 5 in 8 s where a fixed interval sends 40
+    await sleep(8000)
+    const sent = from.get(settled.peerId.toString()) ?? 0
+    expect(sent).to.be.within(1, 5)
+
+    // the settled daemon's next announcement is over 10 s away; a newcomer's announcement brings
+    // one forward, so the newcomer learns its address within about one interval
+    const newcomer = await announcer(200, 20_000)
+    peers.push(newcomer)
+    const joined = Date.now()
+    await newcomer.dial(server.libp2p.getMultiaddrs()[0])
+    await waitFor(async () => (await addressesOf(newcomer, settled.peerId)).length > 0, 3000, 'the newcomer hearing the settled daemon')
+    expect(Date.now() - joined).to.be.below(3000)
+    expect(from.get(settled.peerId.toString())).to.be.above(sent)
+    expect(newcomer.libp2p.getConnections(settled.peerId)).to.have.lengthOf(0)
+  })
+
+  it('an announcement naming another peer than its signer is ignored', async () => {
+    const server = await loopbackPeer({ role: 'server', dht: false })
+    const victim = await loopbackPeer({ dht: false, listen: [] })
+    const liar = await loopbackPeer({ dht: false, listen: [] })
+    const listener = await loopbackPeer({ dht: false })
+    peers.push(server, victim, liar, listener)
+
+    for (const peer of [liar, listener]) {
+      await peer.dial(server.libp2p.getMultiaddrs()[0])
+    }
+    await waitFor(() => liar.libp2p.services.pubsub.getSubscribers(DEFAULT_DISCOVERY_TOPIC).length > 0, 5000, 'the liar joining the topic')
+    await waitFor(() => server.libp2p.services.pubsub.getSubscribers(DEFAULT_DISCOVERY_TOPIC).length >= 2, 5000, 'the server seeing both on the topic')
+
+    const bogus = multiaddr('/ip4/127.0.0.1/tcp/9/p2p/' + victim.peerId.toString())
+    const honest = countAnnouncements(listener)
+    // the liar's own announcement goes through, the forged one (victim's key, liar's signature) too
+    await liar.libp2p.services.pubsub.publish(DEFAULT_DISCOVERY_TOPIC, announcement(publicKeyToProtobuf(victim.peerId.publicKey!), [bogus.bytes]))
+    await waitFor(() => (honest.get(liar.peerId.toString()) ?? 0) > 0, 5000, 'the listener receiving the forged announcement')
+    await sleep(200)
+
+    expect(await addressesOf(listener, victim.peerId)).to.deep.equal([])
   })
 })

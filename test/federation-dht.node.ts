@@ -1,8 +1,11 @@
 /**
  * Finding by id over docpeer's DHT: three meshed servers (DHT server mode) and daemons (client
- * mode) that know only their own server. A daemon dials another by peer id alone, and finds a
- * document no connected peer has by its provider record.
+ * mode) that know only their own server. A daemon dials another by peer id alone (the lookup is
+ * tried again while its routing table fills), and finds a document no connected peer has by its
+ * provider record.
  */
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { expect } from 'aegir/chai'
 import { loopbackPeer, waitFor } from '../harness/peers.ts'
 import { documentKey } from '../src/node/providers.ts'
@@ -74,6 +77,19 @@ describe('federation: peers and documents found by id (DHT)', function () {
     expect(connection.remotePeer.equals(alice.peerId)).to.equal(true)
   })
 
+  it('dialing a peer id nobody knows fails after a few lookups, with an error that says so', async () => {
+    const daemon = await start({ bootstrap: [addressOf(servers[0])], bootstrapConnections: 1 })
+    await waitFor(() => daemon.libp2p.getConnections(servers[0].peerId).length > 0, 20_000, 'the daemon on its server')
+    const nobody = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+
+    const started = Date.now()
+    const err = await daemon.dial(nobody.toString(), { signal: AbortSignal.timeout(20_000) }).then(() => undefined, (err: Error) => err)
+    expect(err?.name).to.equal('NoValidAddressesError')
+    expect(err?.message).to.include(nobody.toString()).and.to.include('DHT lookups')
+    // the lookups were tried again (about 3 s of waits), and gave up well before the caller's timeout
+    expect(Date.now() - started).to.be.within(2_500, 15_000)
+  })
+
   it('docpeer dial <peer id> --bootstrap MA finds the peer through the DHT (CLI, built dist/)', async () => {
     const alice = await start({ bootstrap: [addressOf(servers[0])], bootstrapConnections: 1 })
     await waitFor(() => alice.libp2p.getConnections(servers[0].peerId).length > 0, 20_000, 'alice on her server')
@@ -106,8 +122,9 @@ describe('federation: peers and documents found by id (DHT)', function () {
   })
 
   it('servers forward document requests across the mesh (no DHT involved)', async () => {
-    const alice = await start({ bootstrap: [addressOf(servers[0])], bootstrapConnections: 1, dht: false })
-    const bob = await start({ bootstrap: [addressOf(servers[2])], bootstrapConnections: 1, dht: false })
+    // neither dials the other when discovery announces it: the document has to come through the servers
+    const alice = await start({ bootstrap: [addressOf(servers[0])], bootstrapConnections: 1, dht: false, dialDiscovered: false })
+    const bob = await start({ bootstrap: [addressOf(servers[2])], bootstrapConnections: 1, dht: false, dialDiscovered: false })
     await waitFor(() => alice.syncAdapter!.peers.length > 0 && bob.syncAdapter!.peers.length > 0, 20_000, 'the daemons on their servers')
 
     const handle = alice.repo!.create({ title: 'forwarded' })

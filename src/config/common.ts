@@ -3,13 +3,14 @@
  * ping and gossipsub. gossipsub is registered as `services.pubsub` because OrbitDB looks it up there.
  */
 import { bootstrap } from '@libp2p/bootstrap'
-import { gossipsub } from '@libp2p/gossipsub'
 import { identify, identifyPush } from '@libp2p/identify'
 import { KEEP_ALIVE } from '@libp2p/interface'
 import { noise } from '@libp2p/noise'
 import { ping } from '@libp2p/ping'
 import { withCoalescedWrites } from '../tuning/coalesced-writes.ts'
 import { docpeerYamux } from '../tuning/yamux.ts'
+import { DEFAULT_PING_INTERVAL } from './constants.ts'
+import { pubsubService } from './pubsub.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify, IdentifyPush } from '@libp2p/identify'
 import type { ConnectionEncrypter, PeerId, PrivateKey, ServiceMap, StreamMuxerFactory, Upgrader, ComponentLogger } from '@libp2p/interface'
@@ -56,13 +57,14 @@ export function commonMuxers (): Array<(components: any) => StreamMuxerFactory> 
 }
 
 /**
- * libp2p pings every connection every 10 s and aborts one whose ping takes longer than an adaptive
- * timeout of at least 5 s. A peer busy in automerge (loading or merging a large document blocks its
+ * libp2p pings every connection every 10 s (here every 30 s: DEFAULT_PING_INTERVAL) and aborts one
+ * whose ping takes longer than an adaptive timeout of at least 5 s. A peer busy in automerge (loading or merging a large document blocks its
  * event loop for seconds) then loses all its connections mid-sync; 30 s tells a busy peer from a
  * dead one.
  */
 export function commonConnectionMonitor (): NonNullable<Libp2pOptions['connectionMonitor']> {
   return {
+    pingInterval: DEFAULT_PING_INTERVAL,
     pingTimeout: {
       minTimeout: 30_000,
       maxTimeout: 60_000
@@ -92,11 +94,7 @@ export function commonServices (): ServiceFactoryMap<DocpeerServices> {
     // default of 1 stream per connection they collide and the monitor aborts the connection
     // (14-16 spurious disconnects in 30 s among 23 DHT peers here; none with 8)
     ping: ping({ maxOutboundStreams: 8, maxInboundStreams: 8 }),
-    pubsub: gossipsub({
-      // OrbitDB publishes its heads on its first write, before any peer has subscribed; the
-      // default (false) makes that write throw NoPeersSubscribedToTopic.
-      allowPublishToZeroTopicPeers: true
-    }) as any
+    pubsub: pubsubService() as any
   }
 }
 

@@ -3,7 +3,7 @@
  * key, builds the libp2p options of the environment and role, applies the caller's overrides,
  * starts libp2p (through helia when asked for) and an automerge-repo Repo syncing over it.
  */
-import { NotStartedError } from '@libp2p/interface'
+import { NotStartedError, isPeerId } from '@libp2p/interface'
 import { createLibp2p } from 'libp2p'
 import { AccessController } from '../access/index.ts'
 import { applyOverrides } from '../config/common.ts'
@@ -13,8 +13,9 @@ import { accessStore } from '../storage/access-store.ts'
 import { openDatastore } from '../storage/datastore.ts'
 import { loadIdentity } from '../storage/identity.ts'
 import { BootstrapKeeper, KEPT_PEER_TAG, parseBootstrapList } from './bootstrap-keeper.ts'
+import { dialById } from './dial-by-id.ts'
 import { parseDialTarget } from './dial-target.ts'
-import { dialDiscoveredPeers } from './discovery-dialer.ts'
+import { dialDiscoveredPeers, discoveredDials } from './discovery-dialer.ts'
 import { reachabilityOf } from './reachability.ts'
 import { startRepo } from './repo.ts'
 import { assertSupportedRuntime } from './runtime.ts'
@@ -65,12 +66,14 @@ export interface DocpeerInit extends ConfigInit {
   repo?: boolean | RepoOptions
 
   /**
-   * Dial the peers that discovery (mDNS, bootstrap, pubsub discovery) finds. libp2p itself only
-   * records them.
+   * Dial the peers that discovery (mDNS, bootstrap, pubsub discovery, DHT answers) finds; libp2p
+   * itself only records them. `true` keeps connections to at most DEFAULT_DISCOVERED_DIALS (4) of
+   * them at a time, a number to at most that many, `false` dials none. The others stay in the peer
+   * store: `dial(peerId)` reaches them.
    *
    * @default true
    */
-  dialDiscovered?: boolean
+  dialDiscovered?: boolean | number
 
   /**
    * Who may read and write a document that has no access list of its own: everyone (`'open'`,
@@ -262,7 +265,7 @@ class DocpeerNode implements Docpeer {
   async dial (target: string | Multiaddr | PeerId, options?: AbortOptions): Promise<Connection> {
     const parsed = parseDialTarget(target)
     this.log('dialing %s', parsed.toString())
-    return this.libp2p.dial(parsed, options)
+    return isPeerId(parsed) ? dialById(this.libp2p, parsed, options) : this.libp2p.dial(parsed, options)
   }
 
   async syncWith (target: string | Multiaddr | PeerId, options?: SyncWithOptions): Promise<Connection> {
@@ -369,6 +372,7 @@ export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
   // build the options first: a bad role, TLS file or bootstrap address fails before the data
   // directory is touched
   const defaults = await peerDefaults(init, role)
+  const maxDialed = discoveredDials(init.dialDiscovered)
   const storage = init.dataDir == null ? undefined : await openDatastore(init.dataDir)
 
   try {
@@ -418,9 +422,10 @@ export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
 
     await peer.keepPeers(init)
 
-    if (init.dialDiscovered ?? true) {
+    if (maxDialed > 0) {
       peer.onStop(dialDiscoveredPeers(libp2p, {
-        maxConnections: options.connectionManager?.maxConnections ?? Infinity
+        maxConnections: options.connectionManager?.maxConnections ?? Infinity,
+        maxDialed
       }))
     }
 
