@@ -47,7 +47,7 @@ try {
   const url = await server.call('capacity#createDoc')
 
   if (values['cpu-prof'] != null) {
-    await server.call('capacity#profileStart')
+    await server.call('profiler#start')
   }
 
   let joinMs: number
@@ -66,7 +66,7 @@ try {
   } finally {
     // written when the join fails too: that is when it is wanted most
     if (values['cpu-prof'] != null) {
-      await server.call('capacity#profileStop', `${values['cpu-prof']}/server-join.cpuprofile`)
+      await server.call('profiler#stop', `${values['cpu-prof']}/server-join.cpuprofile`)
     }
   }
 

@@ -28,7 +28,9 @@ Options:
   --json FILE      write every figure (and each round's values) to FILE
   --smoke          tiny counts, for CI: checks that every workload runs, measures nothing
   --cpu-prof DIR   write a V8 CPU profile of every child process into DIR (summarize them
-                   with node scripts/bench/profile-top.ts DIR/<file>.cpuprofile)
+                   with node scripts/bench/profile-top.ts DIR/<file>.cpuprofile), and of
+                   phases some workloads mark (w5: DIR/w5-<side>-r1-hub-converge.cpuprofile,
+                   w8: DIR/w8-<side>-r1-idle-<process>.cpuprofile)
   -h, --help       show this help`
 
 interface SideResult {
@@ -227,7 +229,8 @@ async function runTrial (workload: Workload, side: string, round: number, params
       procs.push(proc)
       return proc
     },
-    memory: (name, mib) => { memory[name] = mib }
+    memory: (name, mib) => { memory[name] = mib },
+    phaseProfile: profile ? `${cpuProfDir}/${workload.id}-${side}-r${round + 1}` : undefined
   }
 
   const limit = smoke ? 60_000 : 300_000

@@ -42,6 +42,11 @@ export interface TrialContext {
    * Records the peak RSS of a process the trial started itself, in MiB.
    */
   memory(name: string, mib: number): void
+  /**
+   * With `--cpu-prof DIR`: where a workload writes profiles of one phase (`profiler#start`/`stop`
+   * in its processes), as a path prefix (`DIR/w5-docpeer-r1`); undefined otherwise.
+   */
+  phaseProfile?: string
 }
 
 export type TrialFigures = Record<string, number>
@@ -234,11 +239,33 @@ const hub: Workload = {
     }
 
     const { address } = await h.call('sync#start', side, { listen: true, hub: true })
-    const { ms: connect, dialRetries } = await s.call('hub#start', side, params.spokes, address)
+    // the spokes are created, then timed while they connect; with --cpu-prof both phases are profiled
+    await s.call('hub#create', side, params.spokes)
+
+    if (ctx.phaseProfile != null) {
+      await Promise.all([h.call('profiler#start'), s.call('profiler#start')])
+    }
+
+    const { ms: connect, dialRetries } = await s.call('hub#connect', address)
+
+    if (ctx.phaseProfile != null) {
+      await Promise.all([h.call('profiler#stop', `${ctx.phaseProfile}-hub-connect.cpuprofile`), s.call('profiler#stop', `${ctx.phaseProfile}-spokes-connect.cpuprofile`)])
+    }
     const url = await h.call('hub#createDoc')
     const { ms: join, retries } = await s.call('hub#join', url)
+
+    // the converge phase alone, on both processes
+    if (ctx.phaseProfile != null) {
+      await Promise.all([h.call('profiler#start'), s.call('profiler#start')])
+    }
+
     const converge = await s.call('hub#converge')
-    return { converge, join, connect, floor, findRetries: retries, dialRetries }
+
+    if (ctx.phaseProfile != null) {
+      await Promise.all([h.call('profiler#stop', `${ctx.phaseProfile}-hub-converge.cpuprofile`), s.call('profiler#stop', `${ctx.phaseProfile}-spokes-converge.cpuprofile`)])
+    }
+    const maxConnectionsPerSpoke = await s.call('hub#maxConnections')
+    return { converge, join, connect, floor, findRetries: retries, dialRetries, maxConnectionsPerSpoke }
   }
 }
 
@@ -360,7 +387,7 @@ const federation: Workload = {
     await Promise.all(procs.map(async (proc, i) => proc.call('federation#write', firsts[i], params.peers)))
     const converge = performance.now() - convergeStart
 
-    const idleCpu = await networkCpu([...servers, ...procs], params.idleMs)
+    const idleCpu = await networkCpu([...servers, ...procs], params.idleMs, ctx.phaseProfile)
 
     const dials: number[] = []
     const provides: number[] = []
@@ -403,14 +430,21 @@ const federation: Workload = {
 /**
  * CPU time (user + system) of all the processes over `ms` of idling, as a percentage of one core.
  */
-async function networkCpu (procs: BenchProcess[], ms: number): Promise<number> {
+async function networkCpu (procs: BenchProcess[], ms: number, profile?: string): Promise<number> {
   // let the last sync messages and the peers' first DHT self-queries settle
   await new Promise(resolve => setTimeout(resolve, ms / 2))
   const total = (): number => procs.reduce((sum, proc) => sum + cpuTimeMs(proc.pid), 0)
+  if (profile != null) {
+    await Promise.all(procs.map(async proc => proc.call('profiler#start')))
+  }
   const before = total()
   const start = performance.now()
   await new Promise(resolve => setTimeout(resolve, ms))
-  return (total() - before) / (performance.now() - start) * 100
+  const cpu = (total() - before) / (performance.now() - start) * 100
+  if (profile != null) {
+    await Promise.all(procs.map(async (proc, i) => proc.call('profiler#stop', `${profile}-idle-${i + 1}.cpuprofile`)))
+  }
+  return cpu
 }
 
 /**

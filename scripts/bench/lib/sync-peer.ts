@@ -46,6 +46,11 @@ export interface SyncPeer {
    */
   connect(address: string): Promise<void>
 
+  /**
+   * Open connections (docpeer: libp2p's; the anchor's are its adapters, not counted).
+   */
+  connections?(): number
+
   stop(): Promise<void>
 }
 
@@ -183,6 +188,7 @@ async function createDocpeerPeer (init: SyncPeerInit): Promise<SyncPeer> {
     async connect (target: string): Promise<void> {
       await node.dial(target)
     },
+    connections: () => node.libp2p.getConnections().length,
     async stop (): Promise<void> {
       await node.stop()
     }

@@ -2,9 +2,6 @@
  * Server capacity (`scripts/bench/capacity.ts`): one docpeer server, and many daemon peers per
  * process that connect to it, all open one document, and see a change made on the server.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
-import { Session } from 'node:inspector/promises'
-import { dirname } from 'node:path'
 import { settledHeap } from '../../../harness/memory.ts'
 import { findDoc, loadDocpeer } from '../lib/sync-peer.ts'
 import type { Docpeer } from '../../../src/index.ts'
@@ -36,25 +33,6 @@ export async function memory (): Promise<{ heapUsed: number, rss: number, connec
     connections: server?.libp2p.getConnections().length ?? 0,
     syncPeers: server?.repo?.peers.length ?? 0
   }
-}
-
-let profiler: Session | undefined
-
-/**
- * Starts a CPU profile of this process (the server's join and fan-out, without the admission).
- */
-export async function profileStart (): Promise<void> {
-  profiler = new Session()
-  profiler.connect()
-  await profiler.post('Profiler.enable')
-  await profiler.post('Profiler.start')
-}
-
-export async function profileStop (file: string): Promise<void> {
-  const { profile } = await profiler!.post('Profiler.stop')
-  await mkdir(dirname(file), { recursive: true })
-  await writeFile(file, JSON.stringify(profile))
-  profiler!.disconnect()
 }
 
 export function createDoc (): AutomergeUrl {

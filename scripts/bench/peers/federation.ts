@@ -7,6 +7,7 @@
 import { once } from 'node:events'
 import { Repo } from '@automerge/automerge-repo'
 import { WebSocketClientAdapter, WebSocketServerAdapter } from '@automerge/automerge-repo-network-websocket'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -77,6 +78,7 @@ export async function peers (side: SyncSide, count: number, first: number, serve
         mdns: false,
         listen: ['/ip4/127.0.0.1/tcp/0'],
         bootstrap: servers,
+        ...(process.env.BENCH_DIAL_DISCOVERED != null ? { dialDiscovered: JSON.parse(process.env.BENCH_DIAL_DISCOVERED) } : {}),
         repo: { storage: 'memory' }
       })
       members.push({ repo: peer.repo!, peer, close: async () => { await peer.stop() } })
@@ -179,6 +181,12 @@ export async function dialById (index: number, target: string): Promise<number> 
   if (peer?.libp2p.services.dht == null) {
     return NaN
   }
+
+  // discovery may have connected the two already, or left the target's address in the peer
+  // store: forget both, so the dial finds the address through the DHT, as for a peer never heard of
+  const id = peerIdFromString(target)
+  await peer.libp2p.hangUp(id)
+  await peer.libp2p.peerStore.delete(id)
 
   const started = performance.now()
   await peer.dial(target, { signal: AbortSignal.timeout(30_000) })

@@ -38,14 +38,19 @@ async function connectSpoke (spoke: SyncPeer, hubAddress: string): Promise<void>
 }
 
 /**
- * Creates `count` spokes and connects each to the hub. Returns the time until every spoke had the
- * hub as a peer, in ms.
+ * Creates `count` spokes, not connected yet.
  */
-export async function start (side: SyncSide, count: number, hubAddress: string): Promise<{ ms: number, dialRetries: number }> {
+export async function create (side: SyncSide, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     spokes.push(await createSyncPeer(side))
   }
+}
 
+/**
+ * Connects every spoke to the hub at once. Returns the time until every spoke had the hub as a
+ * peer, in ms.
+ */
+export async function connect (hubAddress: string): Promise<{ ms: number, dialRetries: number }> {
   const started = performance.now()
   await Promise.all(spokes.map(async spoke => { await connectSpoke(spoke, hubAddress) }))
   return { ms: performance.now() - started, dialRetries }
@@ -95,4 +100,12 @@ export async function converge (): Promise<number> {
 
   await Promise.all(done)
   return performance.now() - started
+}
+
+/**
+ * The most connections any spoke holds (NaN for the anchor): a spoke needs one, to the hub.
+ */
+export function maxConnections (): number {
+  const counts = spokes.map(spoke => spoke.connections?.()).filter((n): n is number => n != null)
+  return counts.length === 0 ? NaN : Math.max(...counts)
 }
