@@ -86,6 +86,8 @@ class AddressDiscovery extends PubSubPeerDiscovery {
     }
 
     this.running = true
+    // a restarted node starts over: announce now and once more soon
+    this.delay = Math.min(2 * this.minDelay, this.maxDelay)
     pubsub.subscribe(this.topic)
     pubsub.addEventListener('message', this._onMessage)
     this.parts.events?.addEventListener('self:peer:update', this.onSelfUpdate)
