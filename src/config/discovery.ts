@@ -47,9 +47,10 @@ type Components = PubSubPeerDiscoveryComponents & { events?: TypedEventTarget<Li
 
 class AddressDiscovery extends PubSubPeerDiscovery {
   private readonly parts: Components
-  private readonly topic: string
   private readonly minDelay: number
   private readonly maxDelay: number
+  /** the wait after an announcement of news, before it is repeated once */
+  private readonly repeatDelay: number
   /** the wait after the next announcement that goes out */
   private delay: number
   private timer?: ReturnType<typeof setTimeout>
@@ -64,10 +65,10 @@ class AddressDiscovery extends PubSubPeerDiscovery {
   constructor (components: Components, init: PubsubPeerDiscoveryInit & AddressDiscoveryInit) {
     super(components, { ...init, topics: [DEFAULT_DISCOVERY_TOPIC] })
     this.parts = components
-    this.topic = DEFAULT_DISCOVERY_TOPIC
     this.minDelay = init.interval ?? DEFAULT_DISCOVERY_INTERVAL
     this.maxDelay = Math.max(this.minDelay, init.maxInterval ?? DEFAULT_DISCOVERY_MAX_INTERVAL)
-    this.delay = Math.min(2 * this.minDelay, this.maxDelay)
+    this.repeatDelay = Math.min(2 * this.minDelay, this.maxDelay)
+    this.delay = this.repeatDelay
     this.onSelfUpdate = this.onSelfUpdate.bind(this)
   }
 
@@ -87,8 +88,8 @@ class AddressDiscovery extends PubSubPeerDiscovery {
 
     this.running = true
     // a restarted node starts over: announce now and once more soon
-    this.delay = Math.min(2 * this.minDelay, this.maxDelay)
-    pubsub.subscribe(this.topic)
+    this.delay = this.repeatDelay
+    pubsub.subscribe(DEFAULT_DISCOVERY_TOPIC)
     pubsub.addEventListener('message', this._onMessage)
     this.parts.events?.addEventListener('self:peer:update', this.onSelfUpdate)
     this.tick()
@@ -108,7 +109,7 @@ class AddressDiscovery extends PubSubPeerDiscovery {
   /** sends this peer's addresses if it has any and someone to send them to; says whether it did */
   private send (): boolean {
     if (!this.running || this.parts.addressManager.getAddresses().length === 0 ||
-      (this.parts.pubsub?.getSubscribers(this.topic).length ?? 0) === 0) {
+      (this.parts.pubsub?.getSubscribers(DEFAULT_DISCOVERY_TOPIC).length ?? 0) === 0) {
       return false
     }
 
@@ -147,7 +148,7 @@ class AddressDiscovery extends PubSubPeerDiscovery {
 
   /** this peer's addresses changed: announce them soon, and once more after that */
   private onSelfUpdate (): void {
-    this.delay = Math.min(2 * this.minDelay, this.maxDelay)
+    this.delay = this.repeatDelay
     if (this.due - Date.now() > this.minDelay) {
       this.schedule(this.minDelay / 2)
     }
@@ -174,13 +175,13 @@ class AddressDiscovery extends PubSubPeerDiscovery {
   }
 
   _broadcast (): void {
-    // the base class's timer is never started; announcements go through announce()
+    // the base class's timer is never started; announcements go through tick() and answerSoon()
   }
 
   _onMessage (event: CustomEvent<Message>): void {
     // gossipsub's messages carry their signed author beside the topic and data
     const message = event.detail as Message & { type?: string, from?: PeerId }
-    if (message.topic !== this.topic) {
+    if (message.topic !== DEFAULT_DISCOVERY_TOPIC) {
       return
     }
 
