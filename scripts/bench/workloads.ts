@@ -241,29 +241,10 @@ const hub: Workload = {
     const { address } = await h.call('sync#start', side, { listen: true, hub: true })
     // the spokes are created, then timed while they connect; with --cpu-prof both phases are profiled
     await s.call('hub#create', side, params.spokes)
-
-    if (ctx.phaseProfile != null) {
-      await Promise.all([h.call('profiler#start'), s.call('profiler#start')])
-    }
-
-    const { ms: connect, dialRetries } = await s.call('hub#connect', address)
-
-    if (ctx.phaseProfile != null) {
-      await Promise.all([h.call('profiler#stop', `${ctx.phaseProfile}-hub-connect.cpuprofile`), s.call('profiler#stop', `${ctx.phaseProfile}-spokes-connect.cpuprofile`)])
-    }
+    const { ms: connect, dialRetries } = await profiled(ctx.phaseProfile, [[h, 'hub-connect'], [s, 'spokes-connect']], async () => s.call('hub#connect', address))
     const url = await h.call('hub#createDoc')
     const { ms: join, retries } = await s.call('hub#join', url)
-
-    // the converge phase alone, on both processes
-    if (ctx.phaseProfile != null) {
-      await Promise.all([h.call('profiler#start'), s.call('profiler#start')])
-    }
-
-    const converge = await s.call('hub#converge')
-
-    if (ctx.phaseProfile != null) {
-      await Promise.all([h.call('profiler#stop', `${ctx.phaseProfile}-hub-converge.cpuprofile`), s.call('profiler#stop', `${ctx.phaseProfile}-spokes-converge.cpuprofile`)])
-    }
+    const converge = await profiled(ctx.phaseProfile, [[h, 'hub-converge'], [s, 'spokes-converge']], async () => s.call('hub#converge'))
     const maxConnectionsPerSpoke = await s.call('hub#maxConnections')
     return { converge, join, connect, floor, findRetries: retries, dialRetries, maxConnectionsPerSpoke }
   }
@@ -434,17 +415,29 @@ async function networkCpu (procs: BenchProcess[], ms: number, profile?: string):
   // let the last sync messages and the peers' first DHT self-queries settle
   await new Promise(resolve => setTimeout(resolve, ms / 2))
   const total = (): number => procs.reduce((sum, proc) => sum + cpuTimeMs(proc.pid), 0)
-  if (profile != null) {
-    await Promise.all(procs.map(async proc => proc.call('profiler#start')))
+  return profiled(profile, procs.map((proc, i) => [proc, `idle-${i + 1}`]), async () => {
+    const before = total()
+    const start = performance.now()
+    await new Promise(resolve => setTimeout(resolve, ms))
+    return (total() - before) / (performance.now() - start) * 100
+  })
+}
+
+/**
+ * Runs one phase of a trial; with `--cpu-prof` (a `phaseProfile` prefix), each process of `procs`
+ * profiles it into `PREFIX-NAME.cpuprofile` (written when the phase fails too).
+ */
+async function profiled<T> (prefix: string | undefined, procs: Array<[BenchProcess, string]>, phase: () => Promise<T>): Promise<T> {
+  if (prefix == null) {
+    return phase()
   }
-  const before = total()
-  const start = performance.now()
-  await new Promise(resolve => setTimeout(resolve, ms))
-  const cpu = (total() - before) / (performance.now() - start) * 100
-  if (profile != null) {
-    await Promise.all(procs.map(async (proc, i) => proc.call('profiler#stop', `${profile}-idle-${i + 1}.cpuprofile`)))
+
+  await Promise.all(procs.map(async ([proc]) => proc.call('profiler#start')))
+  try {
+    return await phase()
+  } finally {
+    await Promise.all(procs.map(async ([proc, name]) => proc.call('profiler#stop', `${prefix}-${name}.cpuprofile`)))
   }
-  return cpu
 }
 
 /**
