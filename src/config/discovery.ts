@@ -15,7 +15,8 @@
  *
  * A newcomer (a peer not heard from lately) is answered with one announcement by about ANSWERS of
  * the peers that hear it, within about one `interval`, so it has peers to dial at once without
- * every peer answering every join.
+ * every peer answering every join; an answer is dropped when ANSWERS peers announced in the
+ * meantime (the newcomer heard them: 50 peers starting together need no answers at all).
  *
  * An announcement counts only for the peer that signed it: a peer that announces another peer's
  * id (to fill peer stores with addresses of its choosing) is ignored.
@@ -160,18 +161,44 @@ class AddressDiscovery extends PubSubPeerDiscovery {
    * every peer on the topic (N answers reaching N peers each would make every join cost N²
    * messages), so each peer answers with a chance of ANSWERS / (peers heard): about ANSWERS answers.
    */
-  private answerSoon (): void {
+  private answerSoon (newcomer: string): void {
     if (this.answer != null || Math.random() >= ANSWERS / Math.max(1, this.heard.size)) {
       return
     }
 
+    const since = Date.now()
     // within about one interval, jittered so the answers do not arrive as one burst
     const wait = Math.round(this.minDelay * (0.25 + Math.random() * 0.75))
     this.answer = setTimeout(() => {
       this.answer = undefined
-      this.send()
+
+      // everyone on the topic hears every announcement: if ANSWERS peers announced since the
+      // newcomer did (others' answers, or peers that started with it), it has heard them and
+      // one more is not needed. When 50 peers start at once (a server restarted), this leaves
+      // their own announcements as the answers
+      if (this.heardSince(since, newcomer) < ANSWERS) {
+        this.send()
+      }
     }, wait)
     this.answer.unref?.()
+  }
+
+  /** how many peers other than `except` were heard from at or after `since` */
+  private heardSince (since: number, except: string): number {
+    let count = 0
+
+    // newest last: walk back until the entries are older than `since`
+    for (const [id, at] of [...this.heard].reverse()) {
+      if (at < since || count >= ANSWERS) {
+        break
+      }
+
+      if (id !== except) {
+        count++
+      }
+    }
+
+    return count
   }
 
   _broadcast (): void {
@@ -221,7 +248,7 @@ class AddressDiscovery extends PubSubPeerDiscovery {
 
     // a peer announces at least every maxDelay: not heard for twice that, it left and came back
     if (last == null || now - last > 2 * this.maxDelay) {
-      this.answerSoon()
+      this.answerSoon(id)
     }
   }
 }
