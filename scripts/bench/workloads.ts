@@ -361,7 +361,8 @@ const federation: Workload = {
 
     const url = await procs[0].call('federation#createDoc')
     const joinStart = performance.now()
-    await Promise.all(procs.map(async proc => proc.call('federation#join', url)))
+    const everyone: Array<[BenchProcess, string]> = [...servers.map((proc, i): [BenchProcess, string] => [proc, `join-S${i + 1}`]), ...procs.map((proc, i): [BenchProcess, string] => [proc, `join-P${i + 1}`])]
+    await profiled(ctx.phaseProfile, everyone, async () => Promise.all(procs.map(async proc => proc.call('federation#join', url))))
     const join = performance.now() - joinStart
 
     const convergeStart = performance.now()

@@ -170,7 +170,9 @@ async function createDocpeerPeer (init: SyncPeerInit): Promise<SyncPeer> {
     // a hub takes all its spokes at once; libp2p's default resets the sixth connection in a second
     inboundConnectionThreshold: init.hub === true ? 1000 : undefined,
     // the peer's own Repo (docpeer's Libp2pNetworkAdapter), in memory like the anchor's
-    repo: { storage: 'memory' }
+    repo: { storage: 'memory' },
+    // for experiments: BENCH_DIAL_DISCOVERED=0 (as in w8) for the peers other than the hub
+    ...(init.hub !== true && process.env.BENCH_DIAL_DISCOVERED != null ? { dialDiscovered: JSON.parse(process.env.BENCH_DIAL_DISCOVERED) } : {})
   })
 
   if (node.repo == null) {
