@@ -175,10 +175,6 @@ export class AccessController implements PeerAccess {
     return this.chosen.has(peer)
   }
 
-  chosenPeers (): Iterable<string> {
-    return this.chosen.values()
-  }
-
   /**
    * Whether to offer `documentId` to `peer` unasked.
    */
@@ -187,16 +183,14 @@ export class AccessController implements PeerAccess {
   }
 
   /**
-   * Lets this peer ask `peer` (or each of several) about one document (a provider the DHT found
-   * for it, the connected peers when its chosen peers did not have it), without offering it any
-   * other.
+   * Lets this peer ask `peer` about one document (a provider the DHT found for it), without
+   * offering it any other.
    */
-  askAbout (peer: string | string[], documentId: string): void {
+  askAbout (peer: string, documentId: string): void {
     const peers = this.askedAbout.get(documentId) ?? new Set<string>()
-    const added = (typeof peer === 'string' ? [peer] : peer).filter(p => !peers.has(p))
 
-    if (added.length > 0) {
-      added.forEach(p => peers.add(p))
+    if (!peers.has(peer)) {
+      peers.add(peer)
       this.askedAbout.set(documentId, peers)
       this.changed()
     }
