@@ -25,16 +25,27 @@ function quietTimeoutNegativeWarnings (): void {
   })
 }
 
+/** signals this close to the first one are copies of it (a person pressing Ctrl-C again is slower) */
+const ONE_REQUEST_MS = 500
+
 export function processIO (): CliIO {
   const controller = new AbortController()
   quietTimeoutNegativeWarnings()
 
+  let firstAt = 0
   const onSignal = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
+      // one Ctrl-C of `npm start` arrives twice: from the terminal (to the whole foreground process
+      // group) and forwarded by npm to its script; a second signal that soon is the same request
+      if (Date.now() - firstAt < ONE_REQUEST_MS) {
+        return
+      }
+
       process.stderr.write(`docpeer: second ${signal}, exiting without a clean stop\n`)
       process.exit(130)
     }
 
+    firstAt = Date.now()
     controller.abort(new Error(`received ${signal}`))
   }
 
