@@ -11,15 +11,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'aegir/chai'
+import { watchCli } from './fixtures/cli.ts'
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /** npm as `npm test` runs it (its own CLI script when it is the parent), else the one on PATH */
-function npm (args: string[]): ReturnType<typeof spawn> {
+function npm (args: string[]): ChildProcessWithoutNullStreams {
   const cli = process.env.npm_execpath
   const [command, argv] = cli != null && cli.endsWith('.js') ? [process.execPath, [cli, ...args]] : ['npm', args]
   // its own process group, as a terminal's foreground job: a signal to the group reaches all
-  return spawn(command, argv, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  return spawn(command, argv, { cwd: ROOT, detached: true })
 }
 
 async function exists (path: string): Promise<boolean> {
@@ -41,29 +43,19 @@ describe('npm start', function () {
   /** starts `npm start` on a loopback port, waits for its first multiaddr, stops it with `stop` */
   async function startAndStop (stop: (npmPid: number) => void): Promise<void> {
     const dataDir = join(dir, 'data')
-    const child = npm(['start', '--', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--data-dir', dataDir])
-    let output = ''
-    child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    const npmStart = watchCli(npm(['start', '--', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--data-dir', dataDir]))
+    const child = npmStart.child
     // 'exit', not 'close': a daemon left behind would keep the pipes open
     const exited = new Promise<number | null>(resolve => child.on('exit', code => { resolve(code) }))
 
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => { reject(new Error(`no multiaddr within 40 s: ${output}`)) }, 40_000)
-        child.stdout?.on('data', () => {
-          if (/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//m.test(output)) {
-            clearTimeout(timer)
-            resolve()
-          }
-        })
-      })
+      await npmStart.waitFor(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//, 40_000)
       const socket = join(dataDir, 'control', 'docpeer.sock')
       expect(await exists(socket), 'the running daemon\'s control socket').to.be.true()
 
       stop(child.pid!)
 
-      expect(await exited, output).to.equal(0)
+      expect(await exited, npmStart.output()).to.equal(0)
       // a clean stop removes the socket; a daemon still running would hold it
       expect(await exists(socket), 'the control socket after npm exited').to.be.false()
     } finally {
