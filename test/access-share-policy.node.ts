@@ -1,7 +1,9 @@
 /**
  * Share policy: a new document goes to the servers its creator chose and to nobody else until they
- * ask; a server never pushes it to peers that did not ask (real peers on loopback TCP).
+ * ask; a server never pushes it to peers that did not ask; a lookup goes to the chosen servers
+ * before any other connected peer (real peers on loopback TCP).
  */
+import { generateAutomergeUrl } from '@automerge/automerge-repo'
 import { expect } from 'aegir/chai'
 import { loopbackPeer, sleep, waitFor } from '../harness/peers.ts'
 import type { Docpeer } from '../src/index.ts'
@@ -63,5 +65,44 @@ describe('access: documents go only where they are asked for or meant to go', fu
     await sleep(1000)
     expect(bystander.repo!.handles[handle.documentId], 'asked or pushed to a bystander').to.equal(undefined)
     expect(holderNeighbour.repo!.handles[handle.documentId], 'asked or pushed to the holder\'s neighbour').to.equal(undefined)
+  })
+
+  it('a lookup asks the chosen server first, and the other connected peers only when the server does not have the document', async () => {
+    const server = await loopbackPeer({ role: 'server' })
+    // no DHT on the seeker: what it finds, it finds by asking connected peers
+    const [creator, seeker, neighbour, holder] = await Promise.all([
+      loopbackPeer(),
+      loopbackPeer({ dht: false, repo: { storage: 'memory', lookupTimeout: 60_000 } }),
+      loopbackPeer(),
+      loopbackPeer()
+    ])
+    peers = [server, creator, seeker, neighbour, holder]
+    const address = server.libp2p.getMultiaddrs()[0]
+    await creator.syncWith(address)
+    await seeker.syncWith(address)
+    // connected to the seeker, not chosen by it (as discovery connects peers): the holder has no
+    // server, so its document is nowhere else
+    await neighbour.libp2p.dial(seeker.libp2p.getMultiaddrs()[0])
+    await holder.libp2p.dial(seeker.libp2p.getMultiaddrs()[0])
+    await waitFor(() => [neighbour, holder].every(p => seeker.repo!.peers.includes(p.peerId.toString() as any)), 20_000, 'the seeker to sync with its neighbours')
+
+    const onServer = creator.repo!.create({ text: 'on the server' })
+    await waitFor(() => server.repo!.handles[onServer.documentId]?.isReady() === true, 20_000, 'the server to receive the document')
+    expect((await seeker.repo!.find<{ text: string }>(onServer.url)).doc().text).to.equal('on the server')
+    await sleep(1000)
+    expect(neighbour.repo!.handles[onServer.documentId], 'asked though the server had it').to.equal(undefined)
+    expect(holder.repo!.handles[onServer.documentId], 'asked though the server had it').to.equal(undefined)
+
+    // two finds at once (two parts of an app): the second must not give up because the first
+    // already asked everyone
+    const local = holder.repo!.create({ text: 'only here' })
+    const both = await Promise.all([seeker.repo!.find<{ text: string }>(local.url), seeker.repo!.find<{ text: string }>(local.url)])
+    expect(both.map(found => found.doc().text)).to.deep.equal(['only here', 'only here'])
+
+    // nobody has it: the neighbours' answers end the lookup, not the 60 s lookup timeout
+    const started = Date.now()
+    const missing = await seeker.repo!.find(generateAutomergeUrl()).then(() => 'found', (err: Error) => err.message)
+    expect(missing).to.match(/unavailable/)
+    expect(Date.now() - started).to.be.below(30_000)
   })
 })

@@ -314,6 +314,8 @@ const federation: Workload = {
     { key: 'converge', label: 'every peer writes once, until all see all', unit: 'ms', better: 'lower' },
     { key: 'reachPeers', label: 'a new document, 3 s later: other peers holding it unasked', unit: 'peers', better: 'lower' },
     { key: 'reachServers', label: 'a new document, 3 s later: servers holding it', unit: 'servers', better: 'lower' },
+    { key: 'openOne', label: 'a peer opens that document (another process\'s)', unit: 'ms', better: 'lower' },
+    { key: 'idLeak', label: 'then, 1 s later: other peers that know its id', unit: 'peers', better: 'lower' },
     { key: 'failover', label: 'a server SIGKILLed, then a change: until all see it', unit: 'ms', better: 'lower' },
     { key: 'dialById', label: 'dial by peer id alone (median of 5)', unit: 'ms', better: 'lower' },
     { key: 'provide', label: 'provider record announced (median of 5)', unit: 'ms', better: 'lower' },
@@ -359,6 +361,12 @@ const federation: Workload = {
     const reachPeers = (await Promise.all(procs.map(async (proc, i) => proc.call('federation#holders', unasked, i === 0)))).reduce((a: number, b: number) => a + b, 0)
     const reachServers = (await Promise.all(servers.map(async proc => proc.call('federation#holders', unasked, false)))).reduce((a: number, b: number) => a + b, 0)
 
+    // who learns the id of a document one peer opens: its servers, not the strangers discovery
+    // connected it to (they would look it up in turn, and could read it)
+    const openOne = await procs[procs.length - 1].call('federation#findOne', unasked)
+    await new Promise(resolve => setTimeout(resolve, 1_000))
+    const idLeak = (await Promise.all(procs.map(async (proc, i) => proc.call('federation#heardOf', unasked, [...(i === 0 ? [0] : []), ...(i === procs.length - 1 ? [0] : [])])))).reduce((a: number, b: number) => a + b, 0)
+
     const url = await procs[0].call('federation#createDoc')
     const joinStart = performance.now()
     const everyone: Array<[BenchProcess, string]> = [...servers.map((proc, i): [BenchProcess, string] => [proc, `join-S${i + 1}`]), ...procs.map((proc, i): [BenchProcess, string] => [proc, `join-P${i + 1}`])]
@@ -399,6 +407,8 @@ const federation: Workload = {
       converge,
       reachPeers,
       reachServers,
+      openOne,
+      idLeak,
       failover,
       dialById: median(dials),
       provide: median(provides),

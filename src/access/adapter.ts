@@ -74,6 +74,13 @@ export class AccessNetworkAdapter extends NetworkAdapter {
   }
 
   /**
+   * The peers reached through this adapter.
+   */
+  peers (): string[] {
+    return [...this.connected]
+  }
+
+  /**
    * Whether a peer sent a `sync` or `request` about the document: it did not start as a lookup of
    * this peer's app.
    */

@@ -175,6 +175,10 @@ export class AccessController implements PeerAccess {
     return this.chosen.has(peer)
   }
 
+  chosenPeers (): Iterable<string> {
+    return this.chosen.values()
+  }
+
   /**
    * Whether to offer `documentId` to `peer` unasked.
    */
@@ -183,15 +187,28 @@ export class AccessController implements PeerAccess {
   }
 
   /**
-   * Lets this peer ask `peer` about one document (a provider the DHT found for it), without
-   * offering it any other.
+   * Lets this peer ask `peer` (or each of several) about a document, or several (a provider the DHT
+   * found for it, the connected peers when its chosen peers did not have it, a peer holding the same
+   * open documents), without offering it any other.
    */
-  askAbout (peer: string, documentId: string): void {
-    const peers = this.askedAbout.get(documentId) ?? new Set<string>()
+  askAbout (peer: string | string[], document: string | string[]): void {
+    const peers = typeof peer === 'string' ? [peer] : peer
+    let added = false
 
-    if (!peers.has(peer)) {
-      peers.add(peer)
-      this.askedAbout.set(documentId, peers)
+    for (const documentId of typeof document === 'string' ? [document] : document) {
+      const asked = this.askedAbout.get(documentId) ?? new Set<string>()
+
+      for (const p of peers) {
+        if (!asked.has(p)) {
+          asked.add(p)
+          added = true
+        }
+      }
+
+      this.askedAbout.set(documentId, asked)
+    }
+
+    if (added) {
       this.changed()
     }
   }

@@ -1,8 +1,8 @@
 /**
- * The Repo of a docpeer node with a DHT: `find()` of a document that no connected peer has looks
- * up its providers, dials them and syncs, instead of rejecting "unavailable" at once; and the
- * documents this peer created or imported (on a server: every document it holds) are announced as
- * provided.
+ * The Repo of a docpeer node: `find()` of a document that the chosen peers (its servers) do not
+ * have asks the other connected peers (lookup-order.ts) and, with a DHT, looks up its providers,
+ * dials them and syncs, instead of rejecting "unavailable" at once; and with a DHT the documents
+ * this peer created or imported (on a server: every document it holds) are announced as provided.
  *
  * Why a subclass of automerge-repo's Repo and not a separate `peer.findDoc()`: apps, automerge's
  * React hooks and docpeer's own CLI all call `repo.find()`, so that is where a lookup has to happen;
@@ -11,18 +11,28 @@
  * `unavailable` state (as the synchronizer's does) is passed through untouched: its caller is
  * waiting on the handle itself.
  */
-import { Repo } from '@automerge/automerge-repo'
+import { interpretAsDocumentId, Repo } from '@automerge/automerge-repo'
 import { DEFAULT_LOOKUP_TIMEOUT } from './providers.ts'
+import type { LookupOrder } from './lookup-order.ts'
 import type { DocumentRouting } from './providers.ts'
-import type { AnyDocumentId, DocHandle, DocumentId, RepoConfig } from '@automerge/automerge-repo'
-import type { AbortOptions } from '@libp2p/interface'
+import type { AnyDocumentId, DocHandle, DocumentId, RepoConfig, RepoMessage } from '@automerge/automerge-repo'
 
 type FindOptions = Parameters<Repo['find']>[1]
 
 export interface FindingRepoInit {
-  routing: DocumentRouting
   /**
-   * How long `find()` waits for providers to be found, dialed and to send the document, in ms.
+   * The DHT's document records (none: no provider lookups, no announcements).
+   */
+  routing?: DocumentRouting
+
+  /**
+   * Whom a lookup asks, and in which order (none: automerge-repo's, everyone at once).
+   */
+  lookups?: LookupOrder
+
+  /**
+   * How long `find()` waits for the other connected peers' answers, and for providers to be found,
+   * dialed and to send the document, in ms.
    */
   lookupTimeout?: number
 
@@ -35,18 +45,29 @@ export interface FindingRepoInit {
    * servers.
    */
   announceFound?: boolean
+
+  /**
+   * Called with each document the app opened (found or imported) once it is ready.
+   */
+  onOpened?: (documentId: DocumentId) => void
 }
 
 export class FindingRepo extends Repo {
-  private readonly routing: DocumentRouting
+  private readonly routing?: DocumentRouting
+  private readonly lookups?: LookupOrder
   private readonly lookupTimeout: number
   private readonly announceFound: boolean
+  private readonly onOpened: (documentId: DocumentId) => void
+  /** per document, the round of asking the other connected peers in progress */
+  private readonly asking = new Map<DocumentId, Promise<void>>()
 
   constructor (config: RepoConfig, init: FindingRepoInit) {
     super(config)
     this.routing = init.routing
+    this.lookups = init.lookups
     this.lookupTimeout = init.lookupTimeout ?? DEFAULT_LOOKUP_TIMEOUT
     this.announceFound = init.announceFound ?? false
+    this.onOpened = init.onOpened ?? (() => {})
   }
 
   override create<T>(initialValue?: T): DocHandle<T> {
@@ -54,10 +75,29 @@ export class FindingRepo extends Repo {
   }
 
   override import<T>(binary: Uint8Array, args?: { docId?: DocumentId }): DocHandle<T> {
-    return this.held(super.import<T>(binary, args))
+    const handle = this.held(super.import<T>(binary, args))
+    this.onOpened(handle.documentId)
+    return handle
   }
 
   override async find<T>(id: AnyDocumentId, options: FindOptions = {}): Promise<DocHandle<T>> {
+    // an id that is not one is left to automerge-repo's find(), which rejects it
+    const documentId = this.lookups == null ? undefined : documentIdOf(id)
+
+    if (documentId == null) {
+      return this.findOrLookUp<T>(id, options)
+    }
+
+    this.lookups?.begin(documentId)
+
+    try {
+      return await this.findOrLookUp<T>(id, options)
+    } finally {
+      this.lookups?.done(documentId)
+    }
+  }
+
+  private async findOrLookUp<T>(id: AnyDocumentId, options: NonNullable<FindOptions>): Promise<DocHandle<T>> {
     const allowableStates = options.allowableStates ?? ['ready']
 
     if (allowableStates.includes('unavailable')) {
@@ -67,15 +107,18 @@ export class FindingRepo extends Repo {
     const handle = await super.find<T>(id, { ...options, allowableStates: [...allowableStates, 'unavailable'] })
 
     if (!handle.isUnavailable()) {
+      this.onOpened(handle.documentId)
       return this.found(handle)
     }
 
-    await this.lookUp(handle, options)
+    const signal = AbortSignal.any([AbortSignal.timeout(this.lookupTimeout), ...(options.signal == null ? [] : [options.signal])])
+    await Promise.all([this.askOthers(handle, signal), this.lookUp(handle, signal)])
 
     if (!handle.isReady()) {
       throw new Error(`Document ${String(id)} is unavailable`)
     }
 
+    this.onOpened(handle.documentId)
     return this.found(handle)
   }
 
@@ -84,17 +127,70 @@ export class FindingRepo extends Repo {
   }
 
   /**
-   * Finds providers of the document, connects to them and waits for it, until the lookup timeout.
+   * The chosen peers did not have the document: asks the other connected peers and waits until one
+   * sent it, all of them answered that they do not have it or left, or the signal aborts. Finds of
+   * one document at the same time share one round of asking (the later ones would find everyone
+   * asked already and give up at once).
    */
-  private async lookUp (handle: DocHandle<unknown>, options: AbortOptions): Promise<void> {
-    const signal = AbortSignal.any([AbortSignal.timeout(this.lookupTimeout), ...(options.signal == null ? [] : [options.signal])])
-    const ready = handle.whenReady(['ready'])
-    const aborted = new Promise<void>(resolve => {
-      if (signal.aborted) {
+  private async askOthers (handle: DocHandle<unknown>, signal: AbortSignal): Promise<void> {
+    const documentId = handle.documentId
+    let asking = this.asking.get(documentId)
+
+    if (asking == null) {
+      // bounded by the lookup timeout, not by the signal of the find() that started it
+      asking = this.answers(handle, AbortSignal.timeout(this.lookupTimeout))
+        .finally(() => { this.asking.delete(documentId) })
+      this.asking.set(documentId, asking)
+    }
+
+    await Promise.race([asking, abortion(signal)])
+  }
+
+  private async answers (handle: DocHandle<unknown>, signal: AbortSignal): Promise<void> {
+    const owed = new Set(this.lookups?.widen(handle.documentId))
+
+    if (owed.size === 0) {
+      return
+    }
+
+    await new Promise<void>(resolve => {
+      const answered = (peerId: string): void => {
+        owed.delete(peerId)
+
+        if (owed.size === 0) {
+          finish()
+        }
+      }
+      const onMessage = (message: RepoMessage): void => {
+        if (message.type === 'doc-unavailable' && message.documentId === handle.documentId) {
+          answered(message.senderId)
+        }
+      }
+      const onGone = ({ peerId }: { peerId: string }): void => { answered(peerId) }
+      const finish = (): void => {
+        this.networkSubsystem.off('message', onMessage)
+        this.networkSubsystem.off('peer-disconnected', onGone)
+        signal.removeEventListener('abort', finish)
         resolve()
       }
-      signal.addEventListener('abort', () => { resolve() }, { once: true })
+
+      this.networkSubsystem.on('message', onMessage)
+      this.networkSubsystem.on('peer-disconnected', onGone)
+      signal.addEventListener('abort', finish, { once: true })
+      handle.whenReady(['ready']).then(finish, finish)
     })
+  }
+
+  /**
+   * Finds providers of the document, connects to them and waits for it, until the signal aborts.
+   */
+  private async lookUp (handle: DocHandle<unknown>, signal: AbortSignal): Promise<void> {
+    if (this.routing == null) {
+      return
+    }
+
+    const ready = handle.whenReady(['ready'])
+    const aborted = abortion(signal)
 
     const synced = await this.routing.connectProviders(handle.documentId, Promise.race([ready, aborted]), signal)
 
@@ -110,12 +206,37 @@ export class FindingRepo extends Repo {
    * Announces the document once this peer has it.
    */
   private held<T>(handle: DocHandle<T>): DocHandle<T> {
+    const routing = this.routing
+
+    if (routing == null) {
+      return handle
+    }
+
     if (handle.isReady()) {
-      this.routing.announce(handle.documentId)
+      routing.announce(handle.documentId)
     } else {
-      handle.whenReady(['ready']).then(() => { this.routing.announce(handle.documentId) }, () => {})
+      handle.whenReady(['ready']).then(() => { routing.announce(handle.documentId) }, () => {})
     }
 
     return handle
   }
+}
+
+function documentIdOf (id: AnyDocumentId): DocumentId | undefined {
+  try {
+    return interpretAsDocumentId(id)
+  } catch {
+    return undefined
+  }
+}
+
+/** resolves when `signal` aborts */
+async function abortion (signal: AbortSignal): Promise<void> {
+  await new Promise<void>(resolve => {
+    if (signal.aborted) {
+      resolve()
+    } else {
+      signal.addEventListener('abort', () => { resolve() }, { once: true })
+    }
+  })
 }

@@ -224,13 +224,18 @@ class DocpeerNode implements Docpeer {
    * Starts the Repo; with a DHT, one that looks documents up and announces what it holds.
    */
   async startRepo (options: RepoOptions): Promise<void> {
-    const dht = this.libp2p.services.dht == null ? undefined : { libp2p: this.libp2p, server: this.role === 'server' }
-    const { repo, adapter, routing } = await startRepo(this.libp2p, options, this.dataDir, dht, this.access)
+    const server = this.role === 'server'
+    const dht = this.libp2p.services.dht == null ? undefined : { libp2p: this.libp2p, server }
+    const { repo, adapter, routing, common } = await startRepo(this.libp2p, options, { dataDir: this.dataDir, dht, access: this.access, server })
     this.repo = repo
     this.syncAdapter = adapter
 
     if (routing != null) {
       this.onStop(() => { routing.stop() })
+    }
+
+    if (common != null) {
+      this.onStop(() => { void common.stop() })
     }
   }
 

@@ -8,7 +8,9 @@ import { AccessNetworkAdapter } from '../access/index.ts'
 import { automergeStorage } from '../storage/automerge-storage.ts'
 import { Libp2pNetworkAdapter } from '../sync/index.ts'
 import { UnionNetworkAdapter } from '../sync/union-adapter.ts'
+import { CommonDocuments } from './common-documents.ts'
 import { FindingRepo } from './finding-repo.ts'
+import { LookupOrder } from './lookup-order.ts'
 import { DocumentRouting } from './providers.ts'
 import type { AccessController } from '../access/index.ts'
 import type { Libp2pNetworkAdapterInit, Libp2pSyncComponents } from '../sync/index.ts'
@@ -48,8 +50,9 @@ export interface RepoOptions {
   sharePolicy?: SharePolicy
 
   /**
-   * With a DHT: how long `repo.find()` of a document no connected peer has looks for providers,
-   * dials them and waits for the document before it rejects "unavailable", in ms.
+   * How long `repo.find()` of a document the chosen peers do not have waits for the other connected
+   * peers' answers and (with a DHT) looks for providers, dials them and waits for the document
+   * before it rejects "unavailable", in ms.
    *
    * @default 15000
    */
@@ -69,6 +72,16 @@ export interface StartedRepo {
   repo: Repo
   adapter: Libp2pNetworkAdapter
   routing?: DocumentRouting
+  common?: CommonDocuments
+}
+
+export interface RepoHost {
+  dataDir?: string
+  /** with a DHT: the node whose DHT finds and announces documents */
+  dht?: DocumentRoutingHost
+  access?: AccessController
+  /** a server: announces every document it holds, never asks peers what they hold */
+  server?: boolean
 }
 
 /**
@@ -76,7 +89,8 @@ export interface StartedRepo {
  * adapters only after reading its storage id): a peer dialed after `createPeer()` resolves then
  * finds the sync protocol handled.
  */
-export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOptions, dataDir?: string, dht?: DocumentRoutingHost, access?: AccessController): Promise<StartedRepo> {
+export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOptions, host: RepoHost = {}): Promise<StartedRepo> {
+  const { dataDir, dht, access } = host
   const adapter = new Libp2pNetworkAdapter(libp2p, {
     peerIdMatchesLibp2p: true,
     ...options.sync
@@ -91,13 +105,15 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
     ? [guarded]
     : [new UnionNetworkAdapter([guarded, ...options.network], { log: libp2p.logger.forComponent('docpeer:repo-network') })]
 
+  const lookups = guarded instanceof AccessNetworkAdapter && access != null ? new LookupOrder(guarded, access) : undefined
+
   // the share hooks read `repo` only once it exists
   const config: RepoConfig = {
     peerId: libp2p.peerId.toString() as RepoPeerId,
     network,
     storage: documentStorage(options.storage, dataDir),
-    ...(guarded instanceof AccessNetworkAdapter && access != null
-      ? { shareConfig: shareConfig(guarded, access, documentId => repo.handles[documentId]?.isReady() ?? false, options.sharePolicy) }
+    ...(guarded instanceof AccessNetworkAdapter && access != null && lookups != null
+      ? { shareConfig: shareConfig(guarded, access, lookups, documentId => repo.handles[documentId]?.isReady() ?? false, options.sharePolicy) }
       : { sharePolicy: options.sharePolicy })
   }
 
@@ -108,24 +124,34 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
     access?.askAbout(connection.remotePeer.toString(), documentId)
     return adapter.syncWith(connection, { signal })
   }
+  // created once the Repo is (it reads the Repo's handles); told of documents the app opens
+  let common: CommonDocuments | undefined
   const routing = dht == null ? undefined : new DocumentRouting(dht.libp2p, { syncWith: syncWithProvider })
-  const repo: Repo = routing == null ? new Repo(config) : new FindingRepo(config, { routing, lookupTimeout: options.lookupTimeout, announceFound: dht?.server })
+  const repo: Repo = routing == null && lookups == null
+    ? new Repo(config)
+    : new FindingRepo(config, { routing, lookups, lookupTimeout: options.lookupTimeout, announceFound: dht?.server, onOpened: documentId => { common?.opened(documentId) } })
 
   if (guarded instanceof AccessNetworkAdapter && access != null) {
     access.counts = () => guarded.stats()
     access.onChange(() => { repo.shareConfigChanged() })
   }
 
+  // open documents keep syncing with connected peers that hold them when no chosen peer is left
+  common = guarded instanceof AccessNetworkAdapter && access != null && lookups != null
+    ? new CommonDocuments(libp2p, guarded, access, repo, { asks: host.server !== true, chosenConnected: () => lookups.chosenConnected() })
+    : undefined
+  await common?.start()
+
   await adapter.whenReady()
 
-  return { repo, adapter, routing }
+  return { repo, adapter, routing, common }
 }
 
 /**
  * automerge-repo's share hooks from the access lists, for peers reached through the access adapter;
  * peers of other adapters keep automerge-repo's defaults (or the caller's `sharePolicy`).
  */
-function shareConfig (guarded: AccessNetworkAdapter, access: AccessController, holds: (documentId: DocumentId) => boolean, policy?: SharePolicy): ShareConfig {
+function shareConfig (guarded: AccessNetworkAdapter, access: AccessController, lookups: LookupOrder, holds: (documentId: DocumentId) => boolean, policy?: SharePolicy): ShareConfig {
   return {
     announce: async (peer, documentId) => {
       if (!guarded.reaches(peer)) {
@@ -140,11 +166,12 @@ function shareConfig (guarded: AccessNetworkAdapter, access: AccessController, h
         return false
       }
 
-      // looking for a document sends its id, not its content: an open peer asks every peer about
-      // one its app looks for. A lookup a peer asked for goes to the chosen peers only: passed to
-      // every peer, it would make each of them keep a handle for the id (see the docflood soak)
+      // looking for a document sends its id, not its content: an open peer asks about one its app
+      // looks for its chosen peers first and every connected peer once they did not have it
+      // (lookup-order.ts). A lookup a peer asked for goes to the chosen peers only: passed to every
+      // peer, it would make each of them keep a handle for the id (see the docflood soak)
       // (after the current task: `repo.create()` registers its handle before it is ready)
-      if (access.mode === 'open' && !(await Promise.resolve().then(() => holds(documentId))) && !guarded.heardOf(documentId)) {
+      if (access.mode === 'open' && !(await Promise.resolve().then(() => holds(documentId))) && !guarded.heardOf(documentId) && lookups.asks(peer, documentId)) {
         return true
       }
 

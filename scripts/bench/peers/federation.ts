@@ -161,6 +161,25 @@ export function holders (url: AutomergeUrl, creatorHere: boolean): number {
 }
 
 /**
+ * The first member of this process opens the document of `url` (one that no peer of its own
+ * process holds). Returns the time that took, in ms.
+ */
+export async function findOne (url: AutomergeUrl): Promise<number> {
+  const started = performance.now()
+  await findDoc(members[0].repo, url)
+  return performance.now() - started
+}
+
+/**
+ * How many members of this process know the id of `url` (a handle in any state: asked about it,
+ * or looking for it themselves), leaving out the members at `skip`.
+ */
+export function heardOf (url: AutomergeUrl, skip: number[]): number {
+  const id = url.slice('automerge:'.length)
+  return members.filter((member, i) => !skip.includes(i) && (member.repo.handles as Record<string, DocHandle<unknown> | undefined>)[id] != null).length
+}
+
+/**
  * The first peer of this process writes `after = value`.
  */
 export function writeAfter (value: number): void {

@@ -1,0 +1,286 @@
+/**
+ * Documents in common with connected peers, found without telling anyone an id: while none of the
+ * peers this one chose (its servers) is connected, it sends each other connected peer the keys of
+ * the documents it has open, the peer answers with the keys of those it holds too, and both start
+ * syncing those with each other. This is what keeps two browser tabs or daemons that opened one
+ * document through a server syncing over their direct connection when the server goes, now that
+ * lookups and offers go to the chosen peers only (lookup-order.ts, access/).
+ *
+ * A key is the sha256 digest of the DHT's provider key (`docpeer-doc:` + id, providers.ts): it
+ * tells a peer that holds the document which one is meant, and tells any other peer nothing. Only
+ * documents the other peer may read are sent or answered.
+ *
+ * Servers answer but never ask: their clients chose them, and a server sending every document it
+ * holds to every peer that connects would cost O(peers x documents).
+ */
+import { lpStream } from '@libp2p/utils'
+import { base16 } from 'multiformats/bases/base16'
+import { PROTOCOL_PREFIX } from '../constants.ts'
+import { documentKey } from './providers.ts'
+import type { AccessController } from '../access/index.ts'
+import type { AccessNetworkAdapter } from '../access/index.ts'
+import type { DocumentId, Repo } from '@automerge/automerge-repo'
+import type { Connection, Libp2p, Logger, Stream } from '@libp2p/interface'
+
+export const COMMON_DOCUMENTS_PROTOCOL = `/${PROTOCOL_PREFIX}/common-documents/1.0.0`
+
+const KEY_BYTES = 32
+
+/** a document's key, and the same as hex for comparing */
+interface Key {
+  bytes: Uint8Array
+  hex: string
+}
+
+/**
+ * Most keys in one question or answer: more open documents than this are asked about in
+ * several questions.
+ */
+export const MAX_KEYS = 4096
+
+/**
+ * How long one question and its answer may take, in ms.
+ */
+const EXCHANGE_TIMEOUT = 10_000
+
+/**
+ * Questions to one peer at once (each side asks at most once per trigger).
+ */
+const MAX_STREAMS = 2
+
+export type CommonDocumentsComponents = Pick<Libp2p, 'handle' | 'unhandle' | 'getConnections' | 'logger'>
+
+export interface CommonDocumentsInit {
+  /** Whether this peer asks (servers only answer). */
+  asks: boolean
+  /** Whether some chosen peer is connected (then nothing is asked). */
+  chosenConnected(): boolean
+}
+
+export class CommonDocuments {
+  private readonly libp2p: CommonDocumentsComponents
+  private readonly guarded: AccessNetworkAdapter
+  private readonly access: AccessController
+  private readonly repo: Repo
+  private readonly init: CommonDocumentsInit
+  private readonly log: Logger
+  /** the key of each document hashed so far */
+  private readonly keys = new Map<DocumentId, Key>()
+  /** what the next batch asks: all open documents of some peers, some documents of all peers */
+  private pendingPeers = new Set<string>()
+  private pendingDocuments = new Set<DocumentId>()
+  private flushTimer?: ReturnType<typeof setTimeout>
+  private readonly cleanups: Array<() => void> = []
+  private stopped = false
+
+  constructor (libp2p: CommonDocumentsComponents, guarded: AccessNetworkAdapter, access: AccessController, repo: Repo, init: CommonDocumentsInit) {
+    this.libp2p = libp2p
+    this.guarded = guarded
+    this.access = access
+    this.repo = repo
+    this.init = init
+    this.log = libp2p.logger.forComponent('docpeer:common-documents')
+  }
+
+  async start (): Promise<void> {
+    await this.libp2p.handle(COMMON_DOCUMENTS_PROTOCOL, (stream, connection) => {
+      this.answer(stream, connection).catch(err => {
+        this.log('could not answer %p - %e', connection.remotePeer, err)
+        stream.abort(err)
+      })
+    }, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS, runOnLimitedConnection: false })
+
+    if (!this.init.asks) {
+      return
+    }
+
+    const onCandidate = ({ peerId }: { peerId: string }): void => {
+      if (!this.access.isChosen(peerId)) {
+        this.pendingPeers.add(peerId)
+        this.schedule()
+      }
+    }
+    const onDisconnected = ({ peerId }: { peerId: string }): void => {
+      if (this.access.isChosen(peerId)) {
+        // maybe the last chosen one: every other connected peer is asked about every open document
+        this.guarded.peers().forEach(peer => this.pendingPeers.add(peer))
+        this.schedule()
+      }
+    }
+    this.guarded.on('peer-candidate', onCandidate)
+    this.guarded.on('peer-disconnected', onDisconnected)
+    this.cleanups.push(() => {
+      this.guarded.off('peer-candidate', onCandidate)
+      this.guarded.off('peer-disconnected', onDisconnected)
+    })
+  }
+
+  /**
+   * The app opened a document (found or imported it): asked about at once if no chosen peer is
+   * connected, as the open documents are when one connects.
+   */
+  opened (documentId: DocumentId): void {
+    if (this.init.asks) {
+      this.pendingDocuments.add(documentId)
+      this.schedule()
+    }
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.flushTimer)
+    this.cleanups.splice(0).forEach(cleanup => { cleanup() })
+    await this.libp2p.unhandle(COMMON_DOCUMENTS_PROTOCOL).catch(() => {})
+  }
+
+  /**
+   * Asks at the end of this turn: a peer that connects as it is chosen (`syncWith()`) is chosen by
+   * then, and a burst of handles becoming ready goes out as one question per peer.
+   */
+  private schedule (): void {
+    if (this.flushTimer == null && !this.stopped) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined
+        this.flush()
+      }, 0)
+    }
+  }
+
+  private flush (): void {
+    const peers = this.pendingPeers
+    const documents = this.pendingDocuments
+    this.pendingPeers = new Set()
+    this.pendingDocuments = new Set()
+
+    if (this.stopped || this.init.chosenConnected()) {
+      return
+    }
+
+    const open = this.openDocuments()
+    const questions = new Map<string, DocumentId[]>()
+
+    for (const peer of peers) {
+      questions.set(peer, open)
+    }
+
+    if (documents.size > 0) {
+      const added = open.filter(id => documents.has(id))
+
+      for (const peer of this.guarded.peers()) {
+        if (!questions.has(peer)) {
+          questions.set(peer, added)
+        }
+      }
+    }
+
+    for (const [peer, ids] of questions) {
+      const readable = ids.filter(id => this.access.list.rightOf(peer, id) !== 'none')
+
+      if (readable.length > 0 && this.guarded.reaches(peer) && !this.access.isChosen(peer)) {
+        this.ask(peer, readable).catch(err => { this.log('could not ask %s about its documents - %e', peer, err) })
+      }
+    }
+  }
+
+  private openDocuments (): DocumentId[] {
+    return Object.values(this.repo.handles).filter(handle => handle.isReady()).map(handle => handle.documentId)
+  }
+
+  private async ask (peer: string, documentIds: DocumentId[]): Promise<void> {
+    const connection = this.libp2p.getConnections().find(c => c.remotePeer.toString() === peer && c.status === 'open' && c.limits == null)
+
+    if (connection == null) {
+      return
+    }
+
+    for (let i = 0; i < documentIds.length; i += MAX_KEYS) {
+      const ids = documentIds.slice(i, i + MAX_KEYS)
+      const signal = AbortSignal.timeout(EXCHANGE_TIMEOUT)
+      const stream = await connection.newStream(COMMON_DOCUMENTS_PROTOCOL, { signal, maxOutboundStreams: MAX_STREAMS })
+      const lp = lpStream(stream, { maxDataLength: MAX_KEYS * KEY_BYTES })
+
+      try {
+        const keys = await Promise.all(ids.map(async id => this.key(id)))
+        await lp.write(concat(keys), { signal })
+        const answer = hexKeysOf((await lp.read({ signal })).subarray())
+        await stream.close({ signal })
+        const sent = new Map(keys.map((key, i) => [key.hex, ids[i]]))
+        const common = answer.map(hex => sent.get(hex)).filter((id): id is DocumentId => id != null)
+        this.log('%s holds %d of %d documents asked about', peer, common.length, ids.length)
+        this.syncWith(peer, common)
+      } catch (err) {
+        stream.abort(err as Error)
+        throw err
+      }
+    }
+  }
+
+  /**
+   * One question: the keys of documents the asker holds. The answer: those this peer holds too,
+   * and the asker may read. Both then sync them.
+   */
+  private async answer (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const signal = AbortSignal.timeout(EXCHANGE_TIMEOUT)
+    const lp = lpStream(stream, { maxDataLength: MAX_KEYS * KEY_BYTES })
+    const asked = new Set(hexKeysOf((await lp.read({ signal })).subarray()))
+    const common: DocumentId[] = []
+    const keys: Key[] = []
+
+    for (const id of this.openDocuments()) {
+      const key = await this.key(id)
+
+      if (asked.has(key.hex) && this.access.list.rightOf(peer, id) !== 'none') {
+        common.push(id)
+        keys.push(key)
+      }
+    }
+
+    await lp.write(concat(keys), { signal })
+    await stream.close({ signal })
+    this.log('%s asked about %d documents, %d in common', peer, asked.size, common.length)
+    this.syncWith(peer, common)
+  }
+
+  private syncWith (peer: string, documentIds: DocumentId[]): void {
+    if (documentIds.length > 0 && !this.stopped) {
+      this.access.askAbout(peer, documentIds)
+    }
+  }
+
+  private async key (documentId: DocumentId): Promise<Key> {
+    let key = this.keys.get(documentId)
+
+    if (key == null) {
+      const bytes = (await documentKey(documentId)).multihash.digest
+      key = { bytes, hex: base16.baseEncode(bytes) }
+      this.keys.set(documentId, key)
+    }
+
+    return key
+  }
+}
+
+/**
+ * The keys in a question or answer; a length that is not a whole number of keys is a peer that
+ * does not speak this protocol.
+ */
+function hexKeysOf (bytes: Uint8Array): string[] {
+  if (bytes.byteLength % KEY_BYTES !== 0) {
+    throw new Error(`A list of document keys of ${bytes.byteLength} bytes is not a whole number of ${KEY_BYTES}-byte keys`)
+  }
+
+  const keys: string[] = []
+
+  for (let i = 0; i < bytes.byteLength; i += KEY_BYTES) {
+    keys.push(base16.baseEncode(bytes.subarray(i, i + KEY_BYTES)))
+  }
+
+  return keys
+}
+
+function concat (keys: Key[]): Uint8Array {
+  const out = new Uint8Array(keys.length * KEY_BYTES)
+  keys.forEach((key, i) => { out.set(key.bytes, i * KEY_BYTES) })
+  return out
+}
