@@ -107,6 +107,7 @@ export class CommonDocuments {
         this.schedule()
       }
     }
+
     this.guarded.on('peer-candidate', onCandidate)
     this.guarded.on('peer-disconnected', onDisconnected)
     this.cleanups.push(() => {
