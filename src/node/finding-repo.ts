@@ -49,7 +49,7 @@ export interface FindingRepoInit {
   /**
    * Called with each document the app opened (found or imported) once it is ready.
    */
-  onOpened?: (documentId: DocumentId) => void
+  onOpened?(documentId: DocumentId): void
 }
 
 export class FindingRepo extends Repo {

@@ -125,11 +125,11 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
     return adapter.syncWith(connection, { signal })
   }
   // created once the Repo is (it reads the Repo's handles); told of documents the app opens
-  let common: CommonDocuments | undefined
+  const told: { common?: CommonDocuments } = {}
   const routing = dht == null ? undefined : new DocumentRouting(dht.libp2p, { syncWith: syncWithProvider })
   const repo: Repo = routing == null && lookups == null
     ? new Repo(config)
-    : new FindingRepo(config, { routing, lookups, lookupTimeout: options.lookupTimeout, announceFound: dht?.server, onOpened: documentId => { common?.opened(documentId) } })
+    : new FindingRepo(config, { routing, lookups, lookupTimeout: options.lookupTimeout, announceFound: dht?.server, onOpened: documentId => { told.common?.opened(documentId) } })
 
   if (guarded instanceof AccessNetworkAdapter && access != null) {
     access.counts = () => guarded.stats()
@@ -137,9 +137,10 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
   }
 
   // open documents keep syncing with connected peers that hold them when no chosen peer is left
-  common = guarded instanceof AccessNetworkAdapter && access != null && lookups != null
+  const common = guarded instanceof AccessNetworkAdapter && access != null && lookups != null
     ? new CommonDocuments(libp2p, guarded, access, repo, { asks: host.server !== true, chosenConnected: () => lookups.chosenConnected() })
     : undefined
+  told.common = common
   await common?.start()
 
   await adapter.whenReady()
