@@ -13,6 +13,7 @@
  * Servers answer but never ask: their clients chose them, and a server sending every document it
  * holds to every peer that connects would cost O(peers x documents).
  */
+import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { base16 } from 'multiformats/bases/base16'
 import { PROTOCOL_PREFIX } from '../constants.ts'
@@ -188,7 +189,7 @@ export class CommonDocuments {
   }
 
   private async ask (peer: string, documentIds: DocumentId[]): Promise<void> {
-    const connection = this.libp2p.getConnections().find(c => c.remotePeer.toString() === peer && c.status === 'open' && c.limits == null)
+    const connection = this.libp2p.getConnections(peerIdFromString(peer)).find(c => c.status === 'open' && c.limits == null)
 
     if (connection == null) {
       return

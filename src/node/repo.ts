@@ -96,8 +96,10 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
     ...options.sync
   })
   // the access lists apply to the libp2p adapter only: its peer ids are authenticated, those of
-  // other adapters (a tab over BroadcastChannel, a WebSocket client of the bridge) are claims
-  const guarded = access == null ? adapter : new AccessNetworkAdapter(adapter, access.list, { log: libp2p.logger.forComponent('docpeer:access') })
+  // other adapters (a tab over BroadcastChannel, a WebSocket client of the bridge) are claims;
+  // with them come the share hooks and the order in which lookups ask that adapter's peers
+  const guard = access == null ? undefined : guardOf(adapter, access, libp2p)
+  const guarded = guard?.guarded ?? adapter
 
   // with more adapters, one peer can be reachable through several (a tab over BroadcastChannel
   // and WebRTC): the union keeps the Repo from dropping it when only one of the ways closes
@@ -105,15 +107,13 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
     ? [guarded]
     : [new UnionNetworkAdapter([guarded, ...options.network], { log: libp2p.logger.forComponent('docpeer:repo-network') })]
 
-  const lookups = guarded instanceof AccessNetworkAdapter && access != null ? new LookupOrder(guarded, access) : undefined
-
   // the share hooks read `repo` only once it exists
   const config: RepoConfig = {
     peerId: libp2p.peerId.toString() as RepoPeerId,
     network,
     storage: documentStorage(options.storage, dataDir),
-    ...(guarded instanceof AccessNetworkAdapter && access != null && lookups != null
-      ? { shareConfig: shareConfig(guarded, access, lookups, documentId => repo.handles[documentId]?.isReady() ?? false, options.sharePolicy) }
+    ...(guard != null
+      ? { shareConfig: shareConfig(guard, documentId => repo.handles[documentId]?.isReady() ?? false, options.sharePolicy) }
       : { sharePolicy: options.sharePolicy })
   }
 
@@ -127,21 +127,20 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
   // created once the Repo is (it reads the Repo's handles); told of documents the app opens
   const told: { common?: CommonDocuments } = {}
   const routing = dht == null ? undefined : new DocumentRouting(dht.libp2p, { syncWith: syncWithProvider })
-  const repo: Repo = routing == null && lookups == null
+  const repo: Repo = routing == null && guard == null
     ? new Repo(config)
-    : new FindingRepo(config, { routing, lookups, lookupTimeout: options.lookupTimeout, announceFound: dht?.server, onOpened: documentId => { told.common?.opened(documentId) } })
-
-  if (guarded instanceof AccessNetworkAdapter && access != null) {
-    access.counts = () => guarded.stats()
-    access.onChange(() => { repo.shareConfigChanged() })
-  }
+    : new FindingRepo(config, { routing, lookups: guard?.lookups, lookupTimeout: options.lookupTimeout, announceFound: dht?.server, onOpened: documentId => { told.common?.opened(documentId) } })
 
   // open documents keep syncing with connected peers that hold them when no chosen peer is left
-  const common = guarded instanceof AccessNetworkAdapter && access != null && lookups != null
-    ? new CommonDocuments(libp2p, guarded, access, repo, { asks: host.server !== true, chosenConnected: () => lookups.chosenConnected() })
-    : undefined
-  told.common = common
-  await common?.start()
+  let common: CommonDocuments | undefined
+
+  if (guard != null) {
+    guard.access.counts = () => guard.guarded.stats()
+    guard.access.onChange(() => { repo.shareConfigChanged() })
+    common = new CommonDocuments(libp2p, guard.guarded, guard.access, repo, { asks: host.server !== true, chosenConnected: () => guard.lookups.chosenConnected() })
+    told.common = common
+    await common.start()
+  }
 
   await adapter.whenReady()
 
@@ -149,10 +148,24 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
 }
 
 /**
+ * The libp2p adapter behind the access lists, and whom lookups ask among its peers.
+ */
+interface Guard {
+  guarded: AccessNetworkAdapter
+  access: AccessController
+  lookups: LookupOrder
+}
+
+function guardOf (adapter: Libp2pNetworkAdapter, access: AccessController, libp2p: Libp2pSyncComponents): Guard {
+  const guarded = new AccessNetworkAdapter(adapter, access.list, { log: libp2p.logger.forComponent('docpeer:access') })
+  return { guarded, access, lookups: new LookupOrder(guarded, access) }
+}
+
+/**
  * automerge-repo's share hooks from the access lists, for peers reached through the access adapter;
  * peers of other adapters keep automerge-repo's defaults (or the caller's `sharePolicy`).
  */
-function shareConfig (guarded: AccessNetworkAdapter, access: AccessController, lookups: LookupOrder, holds: (documentId: DocumentId) => boolean, policy?: SharePolicy): ShareConfig {
+function shareConfig ({ guarded, access, lookups }: Guard, holds: (documentId: DocumentId) => boolean, policy?: SharePolicy): ShareConfig {
   return {
     announce: async (peer, documentId) => {
       if (!guarded.reaches(peer)) {
