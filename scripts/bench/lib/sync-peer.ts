@@ -47,6 +47,12 @@ export interface SyncPeer {
   connect(address: string): Promise<void>
 
   /**
+   * docpeer only: connects as a client of that peer does (`syncWith()`: the peer becomes one this
+   * node chose, which it offers its documents to and asks first). Resolves when sync is up.
+   */
+  syncWith?(address: string): Promise<void>
+
+  /**
    * Open connections (docpeer: libp2p's; the anchor's are its adapters, not counted).
    */
   connections?(): number
@@ -189,6 +195,9 @@ async function createDocpeerPeer (init: SyncPeerInit): Promise<SyncPeer> {
     address,
     async connect (target: string): Promise<void> {
       await node.dial(target)
+    },
+    async syncWith (target: string): Promise<void> {
+      await node.syncWith(target)
     },
     connections: () => node.libp2p.getConnections().length,
     async stop (): Promise<void> {

@@ -16,6 +16,14 @@ const handles: Array<DocHandle<SharedDoc>> = []
 let dialRetries = 0
 
 /**
+ * How docpeer's spokes connect: as clients of a server do (`syncWith()`, the default: the hub is the
+ * peer they chose), or with a bare `dial()` (`BENCH_SPOKES_CONNECT=dial`, the method until
+ * 2026-12-07: the hub is then one connected peer among those discovery dials, and no peer is one a
+ * spoke chose). The anchor's spokes add a WebSocket client adapter either way.
+ */
+const bareDial = process.env.BENCH_SPOKES_CONNECT === 'dial'
+
+/**
  * Connects a spoke, trying again a few times: libp2p accepts at most 10 incoming connections in
  * their handshake at once (`maxIncomingPendingConnections`) and resets the rest, so 50 spokes
  * dialing together need a second try, as real clients would make. Retries are counted.
@@ -23,7 +31,12 @@ let dialRetries = 0
 async function connectSpoke (spoke: SyncPeer, hubAddress: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await spoke.connect(hubAddress)
+      if (spoke.syncWith != null && !bareDial) {
+        await spoke.syncWith(hubAddress)
+      } else {
+        await spoke.connect(hubAddress)
+      }
+
       await waitForPeers(spoke.repo, 1)
       return
     } catch (err) {
