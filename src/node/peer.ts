@@ -8,6 +8,7 @@ import { createLibp2p } from 'libp2p'
 import { AccessController } from '../access/index.ts'
 import { applyOverrides } from '../config/common.ts'
 import { DEFAULT_ROLE, libp2pDefaults } from '../config/defaults.ts'
+import { deferredIdentify } from '../config/deferred-identify.ts'
 import { dhtService } from '../config/dht.ts'
 import { accessStore } from '../storage/access-store.ts'
 import { openDatastore } from '../storage/datastore.ts'
@@ -21,6 +22,7 @@ import { startRepo } from './repo.ts'
 import { assertSupportedRuntime } from './runtime.ts'
 import { settlePendingHandles } from './settle-handles.ts'
 import { bootstrapPeerIds, privateNetworkOptions } from './swarm-key.ts'
+import { SyncFirst } from './sync-first.ts'
 import type { Reachability } from './reachability.ts'
 import type { RepoOptions } from './repo.ts'
 import type { AccessMode, PeerAccess } from '../access/index.ts'
@@ -179,6 +181,8 @@ interface DocpeerParts {
   dataDir?: string
   helia?: StartedHelia
   access: AccessController
+  /** what identify waits for on a new connection: told of the Repo's adapter once it exists */
+  syncFirst: SyncFirst
 }
 
 /**
@@ -208,6 +212,7 @@ class DocpeerNode implements Docpeer {
   private stopping?: Promise<void>
   private readonly cleanups: Array<() => void> = []
   private keeper?: BootstrapKeeper
+  private readonly syncFirst: SyncFirst
 
   constructor (parts: DocpeerParts) {
     this.role = parts.role
@@ -217,6 +222,7 @@ class DocpeerNode implements Docpeer {
     this.storage = parts.storage
     this.dataDir = parts.dataDir
     this.access = parts.access
+    this.syncFirst = parts.syncFirst
     this.log = parts.libp2p.logger.forComponent('docpeer:peer')
   }
 
@@ -229,6 +235,7 @@ class DocpeerNode implements Docpeer {
     const { repo, adapter, routing, common } = await startRepo(this.libp2p, options, { dataDir: this.dataDir, dht, access: this.access, server })
     this.repo = repo
     this.syncAdapter = adapter
+    this.syncFirst.adapter = adapter
 
     if (routing != null) {
       this.onStop(() => { routing.stop() })
@@ -327,10 +334,10 @@ class DocpeerNode implements Docpeer {
 
 /**
  * The libp2p options of the role, with the DHT service when asked for (kad-dht imported beside
- * the role's modules) and without `@libp2p/bootstrap`: the keeper dials and keeps bootstrap peers
- * (the module dials once and gives up).
+ * the role's modules), without `@libp2p/bootstrap` (the keeper dials and keeps bootstrap peers: the
+ * module dials once and gives up), and with identify waiting at `syncFirst`.
  */
-async function peerDefaults (init: DocpeerInit, role: PeerRole): Promise<Libp2pOptions<any>> {
+async function peerDefaults (init: DocpeerInit, role: PeerRole, syncFirst: SyncFirst): Promise<Libp2pOptions<any>> {
   parseBootstrapList(init.bootstrap ?? [])
   const [defaults, dht] = await Promise.all([
     libp2pDefaults({ ...init, role, bootstrap: undefined }),
@@ -341,6 +348,7 @@ async function peerDefaults (init: DocpeerInit, role: PeerRole): Promise<Libp2pO
     defaults.services = { ...defaults.services, dht }
   }
 
+  defaults.services = { ...defaults.services, identify: deferredIdentify(syncFirst) }
   return defaults
 }
 
@@ -374,9 +382,11 @@ export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
   // on Node.js < 22 libp2p fails later with an error that names no cause
   assertSupportedRuntime()
   const role = init.role ?? DEFAULT_ROLE
+  // identify on a new connection waits for the sync handshake on it (once the Repo is there)
+  const syncFirst = new SyncFirst()
   // build the options first: a bad role, TLS file or bootstrap address fails before the data
   // directory is touched
-  const defaults = await peerDefaults(init, role)
+  const defaults = await peerDefaults(init, role, syncFirst)
   const maxDialed = discoveredDials(init.dialDiscovered)
   const storage = init.dataDir == null ? undefined : await openDatastore(init.dataDir)
 
@@ -413,7 +423,7 @@ export async function createPeer (init: DocpeerInit = {}): Promise<Docpeer> {
 
     access.log = libp2p.logger.forComponent('docpeer:access')
     await chooseRememberedPeers(libp2p, access)
-    const peer = new DocpeerNode({ role, libp2p, storage, dataDir: init.dataDir, helia, access })
+    const peer = new DocpeerNode({ role, libp2p, storage, dataDir: init.dataDir, helia, access, syncFirst })
 
     if (init.repo !== false) {
       try {

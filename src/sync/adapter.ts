@@ -393,6 +393,29 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
     return remote.repoPeerId as RepoPeerId
   }
 
+  /**
+   * Resolves once sync with the peer of `connection` is up or has failed (a peer that does not
+   * speak the protocol fails in one round trip), or after `timeout` ms; at once when this adapter
+   * does not sync over that connection (not connected, a limited connection, a peer the lists
+   * refuse). Never rejects. docpeer runs identify on a new connection after this.
+   */
+  async settled (connection: Connection, timeout: number): Promise<void> {
+    const session = this.session
+
+    if (session == null || !this.policy.usable(connection)) {
+      return
+    }
+
+    // whichever 'connection:open' listener ran first, the handshake is under way after this
+    this.onConnection(connection)
+    const remote = session.remotes.get(connection.remotePeer)
+
+    if (remote != null && remote.state !== 'up') {
+      // whenUp rejects when the remote goes before it came up: settled too
+      await raceTimeout(remote.whenUp, timeout).catch(() => {})
+    }
+  }
+
   private markReady (): void {
     if (!this.isReadyFlag) {
       this.isReadyFlag = true
