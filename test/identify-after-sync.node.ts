@@ -1,7 +1,7 @@
 /**
  * Identify on a new connection waits for docpeer's sync handshake on it (src/config/deferred-identify.ts,
  * src/node/sync-first.ts), so the two do not share the event loop: dial to sync-ready on both sides
- * (bench w4) took 37-38 ms with identify at once, 22-23 ms after. What identify tells the other
+ * (bench w4) took 34-42 ms with identify at once, 21-27 ms after. What identify tells the other
  * services must still come, and soon, whatever the peer on the other end is.
  */
 import { expect } from 'aegir/chai'
