@@ -6,7 +6,8 @@
  * relay reservations, AutoNAT) shares the event loop with whatever else the connection is for.
  * For docpeer that is the sync handshake: dial to sync-ready on both sides took 34-42 ms with
  * identify at once, 21-27 ms with identify after the handshake (bench w4, TCP + noise + yamux,
- * base and new alternating in the same minutes, BENCHMARKS.md ninth session). The services identify tells start a handshake later; nothing is skipped.
+ * base and new alternating in the same minutes, BENCHMARKS.md ninth session). The services
+ * identify tells start a handshake later; nothing is skipped.
  *
  * `deferredIdentify(gate)` is `identify()` whose run on a new connection waits for
  * `gate.wait(connection)`; a gate with nothing to wait for lets it run at once, as libp2p's own.
