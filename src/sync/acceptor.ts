@@ -162,7 +162,7 @@ export class Acceptor extends HandshakeHalf {
       selectedProtocolVersion: version,
       targetId: join.senderId
     }
-    framed.write(reply, { now: true })
+    framed.write(reply)
     framed.log('sync stream from %p open as %s', connection.remotePeer, join.senderId)
 
     if (link.remote.outbound == null) {
@@ -186,7 +186,7 @@ export class Acceptor extends HandshakeHalf {
       message: err.message,
       targetId
     }
-    framed.write(message, { now: true })
+    framed.write(message)
     await framed.close(this.handshakeTimeout)
   }
 

@@ -1,6 +1,17 @@
 /**
  * One sync stream: the wire's frames (`wire/`) read one at a time as they arrive and written
  * through an ordered queue that waits for the stream's `'drain'` event under backpressure.
+ *
+ * A frame is written at once, and frames written while a write is under way (the rest of the call
+ * that produced the first, or everything while the muxer asks us to wait for `'drain'`) go
+ * together in the next write: one muxer frame, one encryption and one syscall for a burst.
+ * Until 2026-12-07 every frame waited for the end of the event loop's turn (`setImmediate`) to
+ * share a write with the turn's other frames. A server reads the messages of many peers in one
+ * turn (one poll of its sockets) and answers each as it reads it; held to the end of the turn,
+ * the answer to the first peer waited until all the others were read and handled, and the peers
+ * sat idle meanwhile: in w5 the hub and the spokes took turns being idle, about a quarter of the
+ * converge phase each. Writing at once took w5 converge from 1.47-1.79x the anchor to 1.28-1.33x
+ * in the same minutes, with w1-w4 unchanged (BENCHMARKS.md, tenth session).
  */
 import { StreamBufferError, StreamStateError, TimeoutError } from '@libp2p/interface'
 import { UnexpectedEOFError } from '@libp2p/utils'
@@ -12,35 +23,10 @@ import type { AbortOptions, Logger, Stream, StreamCloseEvent } from '@libp2p/int
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 /**
- * Resolves once the event loop has run what is due in this turn (Node: the check phase, after I/O
- * and timers). automerge-repo produces messages from many callbacks in one turn: a timer per
- * changed document (its sync throttle), a read per arriving message. Writing once the turn is over
- * sends them all in one write instead of one each, and each write costs a muxer frame, an
- * encryption and a syscall on both sides. Browsers have no `setImmediate`: a microtask there.
- */
-async function nextTurn (): Promise<void> {
-  await new Promise<void>(resolve => {
-    if (typeof globalThis.setImmediate === 'function') {
-      globalThis.setImmediate(resolve)
-    } else {
-      queueMicrotask(resolve)
-    }
-  })
-}
-
-/**
  * Unread bytes beyond which the stream is paused (the remote's writes then wait on the muxer's
  * flow control) while nobody is reading, e.g. while the Repo does not know the peer yet.
  */
 const PAUSE_ABOVE_BYTES = 4 * 1024 * 1024
-
-export interface WriteOptions {
-  /**
-   * Start writing at once instead of after this turn of the event loop (handshake frames: nothing
-   * else is sent with them, and the peer waits for them)
-   */
-  now?: boolean
-}
 
 export interface FramedStreamInit {
   maxMessageSize: number
@@ -170,7 +156,7 @@ export class FramedStream {
    * Encodes a message and queues it behind earlier ones. Returns false (and sends nothing) when the
    * message is too large or the stream has ended.
    */
-  write (message: unknown, options: WriteOptions = {}): boolean {
+  write (message: unknown): boolean {
     if (!this.open) {
       return false
     }
@@ -185,23 +171,29 @@ export class FramedStream {
 
     this.queue.push(encoded)
 
-    this.startFlushing(options.now === true)
+    this.startFlushing()
 
     return true
   }
 
-  private startFlushing (now = false): void {
+  private startFlushing (): void {
     if (this.flushing != null) {
       return
     }
 
-    this.flushing = (now ? this.flush() : nextTurn().then(async () => this.flush()))
+    // set before the first write starts: a write made from inside stream.send() (an event it
+    // dispatches) must queue behind this loop, not start a second one
+    const flushing = Promise.withResolvers<void>()
+    this.flushing = flushing.promise
+
+    void this.flush()
       .catch(err => {
         this.log.error('write failed - %e', err)
         this.abort(err)
       })
       .finally(() => {
         this.flushing = undefined
+        flushing.resolve()
 
         // a frame queued between the end of the loop and here
         if (this.queue.length > 0 && this.open) {

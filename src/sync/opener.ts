@@ -103,7 +103,7 @@ export class Opener extends HandshakeHalf {
         peerMetadata: session.peerMetadata,
         supportedProtocolVersions: SUPPORTED_PROTOCOL_VERSIONS
       }
-      framed.write(join, { now: true })
+      framed.write(join)
 
       const reply = await framed.read({ signal })
 
