@@ -39,6 +39,9 @@ describe('documents in common with connected peers', function () {
     await waitFor(() => [b, stranger].every(p => a.repo!.peers.includes(p.peerId.toString() as any)), 20_000, 'a to sync with b and the stranger')
 
     const handle = a.repo!.create<Note>({ text: 'from a' })
+    // b opens it once the server holds it: asked before a's copy arrived, the server has not got it
+    // and b's lookup goes on to the peers it is connected to, the stranger among them (lookup-order.ts)
+    await waitFor(() => server.repo!.handles[handle.documentId]?.isReady() === true, 20_000, 'the server to hold the document')
     const atB = await b.repo!.find<Note>(handle.url)
     expect(atB.doc().text).to.equal('from a')
 
