@@ -98,6 +98,9 @@ describe('access: documents go only where they are asked for or meant to go', fu
     const local = holder.repo!.create({ text: 'only here' })
     const both = await Promise.all([seeker.repo!.find<{ text: string }>(local.url), seeker.repo!.find<{ text: string }>(local.url)])
     expect(both.map(found => found.doc().text)).to.deep.equal(['only here', 'only here'])
+    // the neighbour, which does not hold it, was asked by key: it learned neither the id nor the content
+    await sleep(1000)
+    expect(neighbour.repo!.handles[local.documentId], 'the neighbour learned the document').to.equal(undefined)
 
     // nobody has it: the neighbours' answers end the lookup, not the 60 s lookup timeout
     const started = Date.now()

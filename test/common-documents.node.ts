@@ -3,6 +3,9 @@
  * over their own connection when the server goes, and a connected peer that does not hold the
  * document learns neither its id nor its content (real peers on loopback TCP).
  */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { lpStream } from '@libp2p/utils'
 import { expect } from 'aegir/chai'
 import { Uint8ArrayList } from 'uint8arraylist'
@@ -78,6 +81,55 @@ describe('documents in common with connected peers', function () {
     await waitFor(() => firstAtB.doc().text === 'first, edited', 20_000, 'b to see the first document\'s change')
     // the second is not open on b: b never heard of it
     expect(b.repo!.handles[second.documentId]).to.equal(undefined)
+  })
+
+  it('a lookup the server cannot answer asks the other connected peers by key: the holder sends it, the others learn nothing', async () => {
+    const server = await loopbackPeer({ role: 'server' })
+    // no DHT on the seeker: what its server has not got, it finds by asking its connected peers
+    const [seeker, creator, stranger] = await Promise.all([loopbackPeer({ dht: false }), loopbackPeer(), loopbackPeer()])
+    peers = [server, seeker, creator, stranger]
+    await seeker.syncWith(server.libp2p.getMultiaddrs()[0])
+    // connected as discovery connects peers: the creator has not sent its document to any server
+    await creator.libp2p.dial(seeker.libp2p.getMultiaddrs()[0])
+    await stranger.libp2p.dial(seeker.libp2p.getMultiaddrs()[0])
+    await waitFor(() => [creator, stranger].every(p => seeker.repo!.peers.includes(p.peerId.toString() as any)), 20_000, 'the seeker to sync with both')
+
+    const handle = creator.repo!.create<Note>({ text: 'not on any server' })
+    const found = await seeker.repo!.find<Note>(handle.url)
+    expect(found.doc().text).to.equal('not on any server')
+
+    // the seeker keeps syncing it with the creator; the stranger was asked by key only
+    found.change(doc => { doc.reply = 'seen' })
+    await waitFor(() => handle.doc().reply === 'seen', 20_000, 'the creator to see the seeker\'s change')
+    await sleep(500)
+    expect(stranger.repo!.handles[handle.documentId], 'the stranger learned the document').to.equal(undefined)
+  })
+
+  it('answers for a document kept in storage, not open since the holder restarted', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'docpeer-common-'))
+
+    try {
+      const first = await loopbackPeer({ dataDir: dir, repo: {} })
+      peers = [first]
+      const handle = first.repo!.create<Note>({ text: 'kept on disk' })
+      await first.stop()
+
+      const holder = await loopbackPeer({ dataDir: dir, repo: {} })
+      const server = await loopbackPeer({ role: 'server' })
+      const seeker = await loopbackPeer({ dht: false })
+      peers = [holder, server, seeker]
+      expect(holder.repo!.handles[handle.documentId], 'open on the restarted holder').to.equal(undefined)
+      await seeker.syncWith(server.libp2p.getMultiaddrs()[0])
+      await holder.libp2p.dial(seeker.libp2p.getMultiaddrs()[0])
+      await waitFor(() => seeker.repo!.peers.includes(holder.peerId.toString() as any), 20_000, 'the seeker to sync with the holder')
+
+      const found = await seeker.repo!.find<Note>(handle.url)
+      expect(found.doc().text).to.equal('kept on disk')
+    } finally {
+      await Promise.all(peers.map(async peer => peer.stop()))
+      peers = []
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('answers only what the asker sent and may read, refuses a malformed question, and keeps serving', async () => {

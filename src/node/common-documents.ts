@@ -6,6 +6,9 @@
  * document through a server syncing over their direct connection when the server goes, now that
  * lookups and offers go to the chosen peers only (lookup-order.ts, access/).
  *
+ * A lookup the chosen peers could not answer asks the other connected peers the same way, one key
+ * at a time (`holds()`): only a peer that holds the document learns which one is looked for.
+ *
  * A key is the sha256 digest of the DHT's provider key (`docpeer-doc:` + id, providers.ts): it
  * tells a peer that holds the document which one is meant, and tells any other peer nothing. Only
  * documents the other peer may read are sent or answered.
@@ -45,9 +48,10 @@ export const MAX_KEYS = 4096
 const EXCHANGE_TIMEOUT = 10_000
 
 /**
- * Questions to one peer at once (each side asks at most once per trigger).
+ * Questions to one peer at once: each side asks about its open documents at most once per trigger,
+ * and about the documents it looks up one question at a time (`holds()`).
  */
-const MAX_STREAMS = 2
+const MAX_STREAMS = 3
 
 export type CommonDocumentsComponents = Pick<Libp2p, 'handle' | 'unhandle' | 'getConnections' | 'logger'>
 
@@ -56,6 +60,11 @@ export interface CommonDocumentsInit {
   asks: boolean
   /** Whether some chosen peer is connected (then nothing is asked). */
   chosenConnected(): boolean
+  /**
+   * The documents kept in storage, open or not (read once, at the first question; documents
+   * stored later were open when they were). None: only open documents are answered for.
+   */
+  stored?(): Promise<DocumentId[]>
 }
 
 export class CommonDocuments {
@@ -71,6 +80,11 @@ export class CommonDocuments {
   private pendingPeers = new Set<string>()
   private pendingDocuments = new Set<DocumentId>()
   private flushTimer?: ReturnType<typeof setTimeout>
+  /** per peer, the last question of a lookup asked or to ask, and the one still taking documents */
+  private readonly questions = new Map<string, Promise<DocumentId[]>>()
+  private readonly nextQuestions = new Map<string, { ids: Set<DocumentId>, answer: Promise<DocumentId[]> }>()
+  /** the documents in storage, once read (deleted ones leave it) */
+  private storedIds?: Promise<Set<DocumentId>>
   private readonly cleanups: Array<() => void> = []
   private stopped = false
 
@@ -90,6 +104,12 @@ export class CommonDocuments {
         stream.abort(err)
       })
     }, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS, runOnLimitedConnection: false })
+
+    const onDeleted = ({ documentId }: { documentId: DocumentId }): void => {
+      void this.storedIds?.then(ids => ids.delete(documentId))
+    }
+    this.repo.on('delete-document', onDeleted)
+    this.cleanups.push(() => { this.repo.off('delete-document', onDeleted) })
 
     if (!this.init.asks) {
       return
@@ -188,8 +208,69 @@ export class CommonDocuments {
     return Object.values(this.repo.handles).filter(handle => handle.isReady()).map(handle => handle.documentId)
   }
 
+  /**
+   * Asks `peer` whether it holds `documentId`, by key, and if it does, starts syncing it with it.
+   * The other connected peers of a lookup the chosen peers could not answer are asked this way
+   * rather than by id: a peer that does not hold the document learns nothing, and is not sent it
+   * once this peer finds it elsewhere (automerge-repo keeps syncing a document with every peer it
+   * asked for it). One question per peer at a time (a peer answers at most MAX_STREAMS at once):
+   * documents looked up while one is under way go together in the next.
+   */
+  async holds (peer: string, documentId: DocumentId, signal: AbortSignal): Promise<boolean> {
+    if (this.stopped || this.access.list.rightOf(peer, documentId) === 'none' || this.connectionTo(peer) == null) {
+      return false
+    }
+
+    let next = this.nextQuestions.get(peer)
+
+    if (next == null || next.ids.size >= MAX_KEYS) {
+      next = this.question(peer)
+    }
+
+    next.ids.add(documentId)
+    const common = await Promise.race([next.answer, abortion(signal)])
+    return common?.includes(documentId) === true
+  }
+
+  /**
+   * The next question to `peer`: asked once the one under way is answered, with the documents
+   * added to it by then.
+   */
+  private question (peer: string): { ids: Set<DocumentId>, answer: Promise<DocumentId[]> } {
+    const ids = new Set<DocumentId>()
+    const previous = this.questions.get(peer) ?? Promise.resolve()
+    const answer = previous.then(async () => {
+      if (this.nextQuestions.get(peer)?.ids === ids) {
+        this.nextQuestions.delete(peer)
+      }
+
+      const connection = this.connectionTo(peer)
+
+      if (connection == null || this.stopped) {
+        return []
+      }
+
+      const common = await this.exchange(connection, [...ids], AbortSignal.timeout(EXCHANGE_TIMEOUT))
+      this.log('%s holds %d of %d documents looked up', peer, common.length, ids.size)
+      this.syncWith(peer, common)
+      return common
+    }).catch(err => {
+      this.log('could not ask %s about documents looked up - %e', peer, err)
+      return []
+    })
+    const next = { ids, answer }
+    this.nextQuestions.set(peer, next)
+    this.questions.set(peer, answer)
+    void answer.then(() => {
+      if (this.questions.get(peer) === answer) {
+        this.questions.delete(peer)
+      }
+    })
+    return next
+  }
+
   private async ask (peer: string, documentIds: DocumentId[]): Promise<void> {
-    const connection = this.libp2p.getConnections(peerIdFromString(peer)).find(c => c.status === 'open' && c.limits == null)
+    const connection = this.connectionTo(peer)
 
     if (connection == null) {
       return
@@ -197,23 +278,33 @@ export class CommonDocuments {
 
     for (let i = 0; i < documentIds.length; i += MAX_KEYS) {
       const ids = documentIds.slice(i, i + MAX_KEYS)
-      const signal = AbortSignal.timeout(EXCHANGE_TIMEOUT)
-      const stream = await connection.newStream(COMMON_DOCUMENTS_PROTOCOL, { signal, maxOutboundStreams: MAX_STREAMS })
-      const lp = lpStream(stream, { maxDataLength: MAX_KEYS * KEY_BYTES })
+      const common = await this.exchange(connection, ids, AbortSignal.timeout(EXCHANGE_TIMEOUT))
+      this.log('%s holds %d of %d documents asked about', peer, common.length, ids.length)
+      this.syncWith(peer, common)
+    }
+  }
 
-      try {
-        const keys = await Promise.all(ids.map(async id => this.key(id)))
-        await lp.write(concat(keys), { signal })
-        const answer = hexKeysOf((await lp.read({ signal })).subarray())
-        await stream.close({ signal })
-        const sent = new Map(keys.map((key, i) => [key.hex, ids[i]]))
-        const common = answer.map(hex => sent.get(hex)).filter((id): id is DocumentId => id != null)
-        this.log('%s holds %d of %d documents asked about', peer, common.length, ids.length)
-        this.syncWith(peer, common)
-      } catch (err) {
-        stream.abort(err as Error)
-        throw err
-      }
+  private connectionTo (peer: string): Connection | undefined {
+    return this.libp2p.getConnections(peerIdFromString(peer)).find(c => c.status === 'open' && c.limits == null)
+  }
+
+  /**
+   * One question and its answer: which of `ids` (at most MAX_KEYS) the peer holds too.
+   */
+  private async exchange (connection: Connection, ids: DocumentId[], signal: AbortSignal): Promise<DocumentId[]> {
+    const stream = await connection.newStream(COMMON_DOCUMENTS_PROTOCOL, { signal, maxOutboundStreams: MAX_STREAMS })
+    const lp = lpStream(stream, { maxDataLength: MAX_KEYS * KEY_BYTES })
+
+    try {
+      const keys = await Promise.all(ids.map(async id => this.key(id)))
+      await lp.write(concat(keys), { signal })
+      const answer = hexKeysOf((await lp.read({ signal })).subarray())
+      await stream.close({ signal })
+      const sent = new Map(keys.map((key, i) => [key.hex, ids[i]]))
+      return answer.map(hex => sent.get(hex)).filter((id): id is DocumentId => id != null)
+    } catch (err) {
+      stream.abort(err as Error)
+      throw err
     }
   }
 
@@ -228,8 +319,9 @@ export class CommonDocuments {
     const asked = new Set(hexKeysOf((await lp.read({ signal })).subarray()))
     const common: DocumentId[] = []
     const keys: Key[] = []
+    const stored = await this.stored()
 
-    for (const id of this.openDocuments()) {
+    for (const id of new Set([...this.openDocuments(), ...stored])) {
       const key = await this.key(id)
 
       if (asked.has(key.hex) && this.access.list.rightOf(peer, id) !== 'none') {
@@ -248,6 +340,24 @@ export class CommonDocuments {
     if (documentIds.length > 0 && !this.stopped) {
       this.access.askAbout(peer, documentIds)
     }
+  }
+
+  /**
+   * The documents in storage, read once: a question about one not open is answered as well, and the
+   * asker's request then loads it.
+   */
+  private async stored (): Promise<Set<DocumentId>> {
+    if (this.init.stored == null) {
+      return new Set()
+    }
+
+    // a storage that cannot be listed leaves the open documents to answer for
+    this.storedIds ??= this.init.stored().then(ids => new Set(ids), err => {
+      this.log('could not list the stored documents - %e', err)
+      return new Set<DocumentId>()
+    })
+
+    return this.storedIds
   }
 
   private async key (documentId: DocumentId): Promise<Key> {
@@ -279,6 +389,17 @@ function hexKeysOf (bytes: Uint8Array): string[] {
   }
 
   return keys
+}
+
+/** resolves (to nothing) when `signal` aborts */
+async function abortion (signal: AbortSignal): Promise<undefined> {
+  return new Promise(resolve => {
+    if (signal.aborted) {
+      resolve(undefined)
+    } else {
+      signal.addEventListener('abort', () => { resolve(undefined) }, { once: true })
+    }
+  })
 }
 
 function concat (keys: Key[]): Uint8Array {

@@ -1,6 +1,7 @@
 /**
  * The Repo of a docpeer node: `find()` of a document that the chosen peers (its servers) do not
- * have asks the other connected peers (lookup-order.ts) and, with a DHT, looks up its providers,
+ * have asks the other connected peers, by key (lookup-order.ts, common-documents.ts) and, with a
+ * DHT, looks up its providers,
  * dials them and syncs, instead of rejecting "unavailable" at once; and with a DHT the documents
  * this peer created or imported (on a server: every document it holds) are announced as provided.
  *
@@ -50,6 +51,13 @@ export interface FindingRepoInit {
    * Called with each document the app opened (found or imported) once it is ready.
    */
   onOpened?(documentId: DocumentId): void
+
+  /**
+   * Asks a connected peer, without telling it the id, whether it holds a document, and if it does,
+   * starts syncing it with it (common-documents.ts). Needed with `lookups`: the other connected peers
+   * are asked this way.
+   */
+  holds?(peer: string, documentId: DocumentId, signal: AbortSignal): Promise<boolean>
 }
 
 export class FindingRepo extends Repo {
@@ -58,6 +66,7 @@ export class FindingRepo extends Repo {
   private readonly lookupTimeout: number
   private readonly announceFound: boolean
   private readonly onOpened: (documentId: DocumentId) => void
+  private readonly holds: NonNullable<FindingRepoInit['holds']>
   /** per document, the round of asking the other connected peers in progress */
   private readonly asking = new Map<DocumentId, Promise<void>>()
 
@@ -68,6 +77,7 @@ export class FindingRepo extends Repo {
     this.lookupTimeout = init.lookupTimeout ?? DEFAULT_LOOKUP_TIMEOUT
     this.announceFound = init.announceFound ?? false
     this.onOpened = init.onOpened ?? (() => {})
+    this.holds = init.holds ?? (async () => false)
   }
 
   override create<T>(initialValue?: T): DocHandle<T> {
@@ -127,8 +137,9 @@ export class FindingRepo extends Repo {
   }
 
   /**
-   * The chosen peers did not have the document: asks the other connected peers and waits until one
-   * sent it, all of them answered that they do not have it or left, or the signal aborts. Finds of
+   * The chosen peers did not have the document: asks the other connected peers whether they hold it
+   * and waits until one sent it, all of them answered that they do not have it or left, or the
+   * signal aborts. Finds of
    * one document at the same time share one round of asking (the later ones would find everyone
    * asked already and give up at once).
    */
@@ -147,7 +158,9 @@ export class FindingRepo extends Repo {
   }
 
   private async answers (handle: DocHandle<unknown>, signal: AbortSignal): Promise<void> {
-    const owed = new Set(this.lookups?.widen(handle.documentId))
+    const documentId = handle.documentId
+    // owed an answer: by key from each peer asked, then by sync from each that said it holds it
+    const owed = new Set(this.lookups?.widen(documentId))
 
     if (owed.size === 0) {
       return
@@ -162,7 +175,7 @@ export class FindingRepo extends Repo {
         }
       }
       const onMessage = (message: RepoMessage): void => {
-        if (message.type === 'doc-unavailable' && message.documentId === handle.documentId) {
+        if (message.type === 'doc-unavailable' && message.documentId === documentId) {
           answered(message.senderId)
         }
       }
@@ -178,6 +191,15 @@ export class FindingRepo extends Repo {
       this.networkSubsystem.on('peer-disconnected', onGone)
       signal.addEventListener('abort', finish, { once: true })
       handle.whenReady(['ready']).then(finish, finish)
+
+      for (const peer of owed) {
+        // a holder sends the document (or, if it lost it since, "unavailable"); any other is done
+        this.holds(peer, documentId, signal).then(holds => {
+          if (!holds) {
+            answered(peer)
+          }
+        }, () => { answered(peer) })
+      }
     })
   }
 

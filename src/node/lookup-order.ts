@@ -1,7 +1,9 @@
 /**
  * Whom an open peer asks when its app looks for a document it does not hold: the peers it chose
  * (its servers) first, every other connected peer only once those did not have it, or at once
- * when none of the chosen peers is connected (a LAN of daemons without a server).
+ * when none of the chosen peers is connected (a LAN of daemons without a server). The other
+ * peers of that second round are asked by key (common-documents.ts), and by id only once they
+ * said they hold it.
  *
  * Asked all at once, as automerge-repo's default does, the document id went to every stranger
  * discovery had connected this peer to, and each of them, not holding it, looked it up from its own
@@ -50,18 +52,14 @@ export class LookupOrder {
   }
 
   /**
-   * The chosen peers did not have `documentId`: lets every other connected peer be asked about it
-   * (the Repo is told through the access controller's change). Returns the peers asked now.
+   * The chosen peers did not have `documentId`: returns the other connected peers, not asked yet,
+   * to ask whether they hold it. Asked by id, as automerge-repo asks, each would learn the id, and
+   * automerge-repo would send it the document once this peer found it elsewhere.
    */
   widen (documentId: string): string[] {
     const asked = this.lookups.get(documentId)?.asked
     const others = this.guarded.peers().filter(peer => asked?.has(peer) !== true)
-
-    if (others.length > 0) {
-      this.record(documentId, others)
-      this.access.askAbout(others, documentId)
-    }
-
+    this.record(documentId, others)
     return others
   }
 

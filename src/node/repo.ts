@@ -5,7 +5,7 @@
  */
 import { Repo } from '@automerge/automerge-repo'
 import { AccessNetworkAdapter } from '../access/index.ts'
-import { automergeStorage } from '../storage/automerge-storage.ts'
+import { automergeStorage, storedDocumentLister } from '../storage/automerge-storage.ts'
 import { Libp2pNetworkAdapter } from '../sync/index.ts'
 import { UnionNetworkAdapter } from '../sync/union-adapter.ts'
 import { CommonDocuments } from './common-documents.ts'
@@ -129,7 +129,14 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
   const routing = dht == null ? undefined : new DocumentRouting(dht.libp2p, { syncWith: syncWithProvider })
   const repo: Repo = routing == null && guard == null
     ? new Repo(config)
-    : new FindingRepo(config, { routing, lookups: guard?.lookups, lookupTimeout: options.lookupTimeout, announceFound: dht?.server, onOpened: documentId => { told.common?.opened(documentId) } })
+    : new FindingRepo(config, {
+      routing,
+      lookups: guard?.lookups,
+      lookupTimeout: options.lookupTimeout,
+      announceFound: dht?.server,
+      onOpened: documentId => { told.common?.opened(documentId) },
+      holds: async (peer, documentId, signal) => await told.common?.holds(peer, documentId, signal) ?? false
+    })
 
   // open documents keep syncing with connected peers that hold them when no chosen peer is left
   let common: CommonDocuments | undefined
@@ -137,7 +144,11 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
   if (guard != null) {
     guard.access.counts = () => guard.guarded.stats()
     guard.access.onChange(() => { repo.shareConfigChanged() })
-    common = new CommonDocuments(libp2p, guard.guarded, guard.access, repo, { asks: host.server !== true, chosenConnected: () => guard.lookups.chosenConnected() })
+    common = new CommonDocuments(libp2p, guard.guarded, guard.access, repo, {
+      asks: host.server !== true,
+      chosenConnected: () => guard.lookups.chosenConnected(),
+      stored: options.storage == null || options.storage === 'data-dir' ? storedLister(dataDir) : undefined
+    })
     told.common = common
     await common.start()
   }
@@ -193,6 +204,10 @@ function shareConfig ({ guarded, access, lookups }: Guard, holds: (documentId: D
     },
     access: async (peer, documentId) => !guarded.reaches(peer) || access.list.rightOf(peer, documentId) !== 'none'
   }
+}
+
+function storedLister (dataDir?: string): (() => Promise<DocumentId[]>) | undefined {
+  return dataDir == null ? undefined : storedDocumentLister(dataDir)
 }
 
 function documentStorage (choice: RepoOptions['storage'], dataDir?: string): StorageAdapterInterface | undefined {

@@ -5,11 +5,19 @@
  */
 import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs'
 import { dataPath } from './datastore.ts'
-import type { StorageAdapterInterface } from '@automerge/automerge-repo'
+import { storedDocumentIds } from './document-list.ts'
+import type { DocumentId, StorageAdapterInterface } from '@automerge/automerge-repo'
 
 /**
  * One file per document chunk in `<dataDir>/automerge`.
  */
 export function automergeStorage (dataDir: string): StorageAdapterInterface {
   return new NodeFSStorageAdapter(dataPath(dataDir, 'automerge'))
+}
+
+/**
+ * Lists the documents that `automergeStorage(dataDir)` keeps, without loading them.
+ */
+export function storedDocumentLister (dataDir: string): (() => Promise<DocumentId[]>) | undefined {
+  return async () => storedDocumentIds(dataDir)
 }
