@@ -1,9 +1,9 @@
 /**
  * The Repo of a docpeer node: `find()` of a document that the chosen peers (its servers) do not
  * have asks the other connected peers, by key (lookup-order.ts, common-documents.ts) and, with a
- * DHT, looks up its providers,
- * dials them and syncs, instead of rejecting "unavailable" at once; and with a DHT the documents
- * this peer created or imported (on a server: every document it holds) are announced as provided.
+ * DHT, looks up its providers, dials them and syncs, instead of rejecting "unavailable" at once;
+ * and with a DHT the documents this peer created or imported (on a server: every document it
+ * holds) are announced as provided.
  *
  * Why a subclass of automerge-repo's Repo and not a separate `peer.findDoc()`: apps, automerge's
  * React hooks and docpeer's own CLI all call `repo.find()`, so that is where a lookup has to happen;
@@ -139,9 +139,8 @@ export class FindingRepo extends Repo {
   /**
    * The chosen peers did not have the document: asks the other connected peers whether they hold it
    * and waits until one sent it, all of them answered that they do not have it or left, or the
-   * signal aborts. Finds of
-   * one document at the same time share one round of asking (the later ones would find everyone
-   * asked already and give up at once).
+   * signal aborts. Finds of one document at the same time share one round of asking (the later
+   * ones would find everyone asked already and give up at once).
    */
   private async askOthers (handle: DocHandle<unknown>, signal: AbortSignal): Promise<void> {
     const documentId = handle.documentId
