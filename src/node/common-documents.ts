@@ -53,6 +53,14 @@ const EXCHANGE_TIMEOUT = 10_000
  */
 const MAX_STREAMS = 3
 
+/** one question about documents looked up: the ids it asks about, and its answer (those held) */
+interface LookupQuestion {
+  ids: Set<DocumentId>
+  /** sent: documents looked up from now on go in the next question */
+  asked: boolean
+  answer: Promise<DocumentId[]>
+}
+
 export type CommonDocumentsComponents = Pick<Libp2p, 'handle' | 'unhandle' | 'getConnections' | 'logger'>
 
 export interface CommonDocumentsInit {
@@ -80,9 +88,8 @@ export class CommonDocuments {
   private pendingPeers = new Set<string>()
   private pendingDocuments = new Set<DocumentId>()
   private flushTimer?: ReturnType<typeof setTimeout>
-  /** per peer, the last question of a lookup asked or to ask, and the one still taking documents */
-  private readonly questions = new Map<string, Promise<DocumentId[]>>()
-  private readonly nextQuestions = new Map<string, { ids: Set<DocumentId>, answer: Promise<DocumentId[]> }>()
+  /** per peer, the last question about documents looked up (asked, or still taking documents) */
+  private readonly questions = new Map<string, LookupQuestion>()
   /** the documents in storage, once read (deleted ones leave it) */
   private storedIds?: Promise<Set<DocumentId>>
   private readonly cleanups: Array<() => void> = []
@@ -216,57 +223,49 @@ export class CommonDocuments {
    * asked for it). One question per peer at a time (a peer answers at most MAX_STREAMS at once):
    * documents looked up while one is under way go together in the next.
    */
-  async holds (peer: string, documentId: DocumentId, signal: AbortSignal): Promise<boolean> {
+  async holds (peer: string, documentId: DocumentId): Promise<boolean> {
     if (this.stopped || this.access.list.rightOf(peer, documentId) === 'none' || this.connectionTo(peer) == null) {
       return false
     }
 
-    let next = this.nextQuestions.get(peer)
+    let question = this.questions.get(peer)
 
-    if (next == null || next.ids.size >= MAX_KEYS) {
-      next = this.question(peer)
+    if (question == null || question.asked || question.ids.size >= MAX_KEYS) {
+      question = this.question(peer, question?.answer)
     }
 
-    next.ids.add(documentId)
-    const common = await Promise.race([next.answer, abortion(signal)])
-    return common?.includes(documentId) === true
+    question.ids.add(documentId)
+    return (await question.answer).includes(documentId)
   }
 
   /**
-   * The next question to `peer`: asked once the one under way is answered, with the documents
-   * added to it by then.
+   * The next question to `peer`: asked once `previous` is answered, with the documents added to it
+   * by then.
    */
-  private question (peer: string): { ids: Set<DocumentId>, answer: Promise<DocumentId[]> } {
-    const ids = new Set<DocumentId>()
-    const previous = this.questions.get(peer) ?? Promise.resolve()
-    const answer = previous.then(async () => {
-      if (this.nextQuestions.get(peer)?.ids === ids) {
-        this.nextQuestions.delete(peer)
-      }
-
+  private question (peer: string, previous: Promise<unknown> = Promise.resolve()): LookupQuestion {
+    const question: LookupQuestion = { ids: new Set(), asked: false, answer: Promise.resolve([]) }
+    question.answer = previous.then(async () => {
+      question.asked = true
       const connection = this.connectionTo(peer)
 
       if (connection == null || this.stopped) {
         return []
       }
 
-      const common = await this.exchange(connection, [...ids], AbortSignal.timeout(EXCHANGE_TIMEOUT))
-      this.log('%s holds %d of %d documents looked up', peer, common.length, ids.size)
+      const common = await this.exchange(connection, [...question.ids], AbortSignal.timeout(EXCHANGE_TIMEOUT))
+      this.log('%s holds %d of %d documents looked up', peer, common.length, question.ids.size)
       this.syncWith(peer, common)
       return common
     }).catch(err => {
       this.log('could not ask %s about documents looked up - %e', peer, err)
       return []
-    })
-    const next = { ids, answer }
-    this.nextQuestions.set(peer, next)
-    this.questions.set(peer, answer)
-    void answer.then(() => {
-      if (this.questions.get(peer) === answer) {
+    }).finally(() => {
+      if (this.questions.get(peer) === question) {
         this.questions.delete(peer)
       }
     })
-    return next
+    this.questions.set(peer, question)
+    return question
   }
 
   private async ask (peer: string, documentIds: DocumentId[]): Promise<void> {
@@ -389,17 +388,6 @@ function hexKeysOf (bytes: Uint8Array): string[] {
   }
 
   return keys
-}
-
-/** resolves (to nothing) when `signal` aborts */
-async function abortion (signal: AbortSignal): Promise<undefined> {
-  return new Promise(resolve => {
-    if (signal.aborted) {
-      resolve(undefined)
-    } else {
-      signal.addEventListener('abort', () => { resolve(undefined) }, { once: true })
-    }
-  })
 }
 
 function concat (keys: Key[]): Uint8Array {

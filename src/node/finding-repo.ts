@@ -57,7 +57,7 @@ export interface FindingRepoInit {
    * starts syncing it with it (common-documents.ts). Needed with `lookups`: the other connected peers
    * are asked this way.
    */
-  holds?(peer: string, documentId: DocumentId, signal: AbortSignal): Promise<boolean>
+  holds?(peer: string, documentId: DocumentId): Promise<boolean>
 }
 
 export class FindingRepo extends Repo {
@@ -193,7 +193,7 @@ export class FindingRepo extends Repo {
 
       for (const peer of owed) {
         // a holder sends the document (or, if it lost it since, "unavailable"); any other is done
-        this.holds(peer, documentId, signal).then(holds => {
+        this.holds(peer, documentId).then(holds => {
           if (!holds) {
             answered(peer)
           }

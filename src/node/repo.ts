@@ -135,7 +135,7 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
       lookupTimeout: options.lookupTimeout,
       announceFound: dht?.server,
       onOpened: documentId => { told.common?.opened(documentId) },
-      holds: async (peer, documentId, signal) => await told.common?.holds(peer, documentId, signal) ?? false
+      holds: async (peer, documentId) => await told.common?.holds(peer, documentId) ?? false
     })
 
   // open documents keep syncing with connected peers that hold them when no chosen peer is left
