@@ -3,9 +3,11 @@
  * ask; a server never pushes it to peers that did not ask; a lookup goes to the chosen servers
  * before any other connected peer (real peers on loopback TCP).
  */
-import { generateAutomergeUrl } from '@automerge/automerge-repo'
+import { generateAutomergeUrl, Repo } from '@automerge/automerge-repo'
+import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
 import { expect } from 'aegir/chai'
 import { loopbackPeer, sleep, waitFor } from '../harness/peers.ts'
+import { automergeWebSocketBridge } from '../src/bridge/index.ts'
 import type { Docpeer } from '../src/index.ts'
 
 describe('access: documents go only where they are asked for or meant to go', function () {
@@ -107,5 +109,62 @@ describe('access: documents go only where they are asked for or meant to go', fu
     const missing = await seeker.repo!.find(generateAutomergeUrl()).then(() => 'found', (err: Error) => err.message)
     expect(missing).to.match(/unavailable/)
     expect(Date.now() - started).to.be.below(30_000)
+  })
+
+  it('with no chosen peer connected (a LAN of daemons), a lookup asks by key: the document reaches only the peer that looked for it', async () => {
+    // with a DHT (the default), which finds no servers here: the lookup must not wait for it
+    const [seeker, holder, bystander] = await Promise.all([loopbackPeer({ repo: { storage: 'memory', lookupTimeout: 60_000 } }), loopbackPeer(), loopbackPeer()])
+    peers = [seeker, holder, bystander]
+    // dialed, not chosen, as LAN discovery connects daemons; the bystander knows only the seeker
+    await holder.libp2p.dial(seeker.libp2p.getMultiaddrs()[0])
+    await bystander.libp2p.dial(seeker.libp2p.getMultiaddrs()[0])
+    await waitFor(() => [holder, bystander].every(p => seeker.repo!.peers.includes(p.peerId.toString() as any)), 20_000, 'the seeker to sync with both')
+
+    const first = holder.repo!.create({ text: 'first' })
+    const second = holder.repo!.create({ text: 'second' })
+    const started = Date.now()
+    expect((await seeker.repo!.find<{ text: string }>(first.url)).doc().text).to.equal('first')
+    expect(Date.now() - started, 'the find waited for the DHT').to.be.below(30_000)
+    // a find whose caller waits on the handle itself (it accepts `unavailable`)
+    const waiting = await seeker.repo!.find<{ text: string }>(second.url, { allowableStates: ['ready', 'unavailable'] })
+    await waiting.whenReady(['ready'])
+    expect(waiting.doc().text).to.equal('second')
+
+    // what a push would need: the seeker's next sync rounds, after a change as well
+    waiting.change(doc => { doc.text = 'second, changed' })
+    await sleep(1000)
+    for (const handle of [first, second]) {
+      expect(bystander.repo!.handles[handle.documentId], 'the bystander learned the document').to.equal(undefined)
+    }
+
+    // asking works, by key as well: the bystander's one connected peer holds it now
+    expect((await bystander.repo!.find<{ text: string }>(second.url)).doc().text).to.equal('second, changed')
+  })
+
+  it('a bridge client\'s lookup on a daemon with no chosen peer asks the daemon\'s peers by key: only the holder learns the document', async () => {
+    const bridge = await automergeWebSocketBridge({ port: 0, host: '127.0.0.1' })
+    // an app using automerge's own WebSocket client, through the daemon
+    const wsRepo = new Repo({ network: [new WebSocketClientAdapter(bridge.url)] })
+
+    try {
+      const daemon = await loopbackPeer({ repo: { storage: 'memory', network: [bridge.adapter] } })
+      const [holder, bystander] = await Promise.all([loopbackPeer(), loopbackPeer()])
+      peers = [daemon, holder, bystander]
+      await holder.libp2p.dial(daemon.libp2p.getMultiaddrs()[0])
+      await bystander.libp2p.dial(daemon.libp2p.getMultiaddrs()[0])
+      await waitFor(() => [holder, bystander].every(p => daemon.repo!.peers.includes(p.peerId.toString() as any)), 20_000, 'the daemon to sync with both')
+      // the client asks only the peers it has: the daemon's join answered
+      await waitFor(() => wsRepo.peers.length > 0, 20_000, 'the client to join the daemon')
+
+      const held = holder.repo!.create({ text: 'held' })
+      const found = await wsRepo.find<{ text: string }>(held.url, { signal: AbortSignal.timeout(20_000) })
+      expect(found.doc().text).to.equal('held')
+      await sleep(1000)
+      expect(bystander.repo!.handles[held.documentId], 'the bystander learned the document').to.equal(undefined)
+    } finally {
+      await wsRepo.shutdown()
+      await Promise.all(peers.splice(0).map(async peer => peer.stop()))
+      await bridge.close()
+    }
   })
 })

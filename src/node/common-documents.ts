@@ -1,13 +1,15 @@
 /**
  * Documents in common with connected peers, found without telling anyone an id: while none of the
  * peers this one chose (its servers) is connected, it sends each other connected peer the keys of
- * the documents it has open, the peer answers with the keys of those it holds too, and both start
- * syncing those with each other. This is what keeps two browser tabs or daemons that opened one
- * document through a server syncing over their direct connection when the server goes, now that
- * lookups and offers go to the chosen peers only (lookup-order.ts, access/).
+ * the documents it has open, the peer answers with the keys of those it holds too, and the asker
+ * starts syncing those with it (the peer then syncs them back: automerge-repo keeps syncing a
+ * document with a peer that sent a message about it). This is what keeps two browser tabs or
+ * daemons that opened one document through a server syncing over their direct connection when the
+ * server goes, now that lookups and offers go to the chosen peers only (lookup-order.ts, access/).
  *
- * A lookup the chosen peers could not answer asks the other connected peers the same way, one key
- * at a time (`holds()`): only a peer that holds the document learns which one is looked for.
+ * A lookup the chosen peers could not answer (or, with none of them connected, any lookup) asks
+ * the other connected peers the same way, by the keys of the documents looked up (`holds()`): only
+ * a peer that holds the document learns which one is looked for.
  *
  * A key is the sha256 digest of the DHT's provider key (`docpeer-doc:` + id, providers.ts): it
  * tells a peer that holds the document which one is meant, and tells any other peer nothing. Only
@@ -58,7 +60,7 @@ interface LookupQuestion {
   ids: Set<DocumentId>
   /** sent: documents looked up from now on go in the next question */
   asked: boolean
-  answer: Promise<DocumentId[]>
+  answer: Promise<Set<DocumentId>>
 }
 
 export type CommonDocumentsComponents = Pick<Libp2p, 'handle' | 'unhandle' | 'getConnections' | 'logger'>
@@ -235,7 +237,7 @@ export class CommonDocuments {
     }
 
     question.ids.add(documentId)
-    return (await question.answer).includes(documentId)
+    return (await question.answer).has(documentId)
   }
 
   /**
@@ -243,22 +245,22 @@ export class CommonDocuments {
    * by then.
    */
   private question (peer: string, previous: Promise<unknown> = Promise.resolve()): LookupQuestion {
-    const question: LookupQuestion = { ids: new Set(), asked: false, answer: Promise.resolve([]) }
+    const question: LookupQuestion = { ids: new Set(), asked: false, answer: Promise.resolve(new Set()) }
     question.answer = previous.then(async () => {
       question.asked = true
       const connection = this.connectionTo(peer)
 
       if (connection == null || this.stopped) {
-        return []
+        return new Set<DocumentId>()
       }
 
       const common = await this.exchange(connection, [...question.ids], AbortSignal.timeout(EXCHANGE_TIMEOUT))
       this.log('%s holds %d of %d documents looked up', peer, common.length, question.ids.size)
       this.syncWith(peer, common)
-      return common
+      return new Set(common)
     }).catch(err => {
       this.log('could not ask %s about documents looked up - %e', peer, err)
-      return []
+      return new Set<DocumentId>()
     }).finally(() => {
       if (this.questions.get(peer) === question) {
         this.questions.delete(peer)
@@ -308,8 +310,10 @@ export class CommonDocuments {
   }
 
   /**
-   * One question: the keys of documents the asker holds. The answer: those this peer holds too,
-   * and the asker may read. Both then sync them.
+   * One question: the keys of documents the asker holds or looks for. The answer: those this peer
+   * holds too, and the asker may read. The asker then starts syncing them; starting from this side
+   * as well crossed the two first messages and cost a third message each way per document (w1:
+   * 3000 against 2000, BENCHMARKS.md twelfth session).
    */
   private async answer (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
@@ -332,7 +336,6 @@ export class CommonDocuments {
     await lp.write(concat(keys), { signal })
     await stream.close({ signal })
     this.log('%s asked about %d documents, %d in common', peer, asked.size, common.length)
-    this.syncWith(peer, common)
   }
 
   private syncWith (peer: string, documentIds: DocumentId[]): void {

@@ -9,14 +9,17 @@
  * React hooks and docpeer's own CLI all call `repo.find()`, so that is where a lookup has to happen;
  * and automerge-repo's collection synchronizer calls `repo.find()` itself for every document a peer
  * sends, which is exactly where "this peer now holds it" becomes true. A find that accepts the
- * `unavailable` state (as the synchronizer's does) is passed through untouched: its caller is
- * waiting on the handle itself.
+ * `unavailable` state (as the synchronizer's does) returns as automerge-repo's does, with the handle
+ * unavailable if the chosen peers do not have the document: its caller waits on the handle itself.
+ * When none of the chosen peers is connected, such a find first asks the other connected peers by
+ * key (as they would have been asked by id), unless a libp2p peer asked this one about the document
+ * (lookup-order.ts): a bridge client's request is looked up as the app's own, a peer's is not.
  */
 import { interpretAsDocumentId, Repo } from '@automerge/automerge-repo'
 import { DEFAULT_LOOKUP_TIMEOUT } from './providers.ts'
 import type { LookupOrder } from './lookup-order.ts'
 import type { DocumentRouting } from './providers.ts'
-import type { AnyDocumentId, DocHandle, DocumentId, RepoConfig, RepoMessage } from '@automerge/automerge-repo'
+import type { AnyDocumentId, DocHandle, DocumentId, RepoConfig } from '@automerge/automerge-repo'
 
 type FindOptions = Parameters<Repo['find']>[1]
 
@@ -69,6 +72,8 @@ export class FindingRepo extends Repo {
   private readonly holds: NonNullable<FindingRepoInit['holds']>
   /** per document, the round of asking the other connected peers in progress */
   private readonly asking = new Map<DocumentId, Promise<void>>()
+  /** per document whose round is in progress, what to do when a peer answered or left */
+  private readonly answering = new Map<DocumentId, (peer: string) => void>()
 
   constructor (config: RepoConfig, init: FindingRepoInit) {
     super(config)
@@ -78,6 +83,17 @@ export class FindingRepo extends Repo {
     this.announceFound = init.announceFound ?? false
     this.onOpened = init.onOpened ?? (() => {})
     this.holds = init.holds ?? (async () => false)
+
+    // one listener for all rounds: one per round made 1000 lookups at once cost 1000 calls per
+    // message (w1)
+    this.networkSubsystem.on('message', message => {
+      if (message.type === 'doc-unavailable') {
+        this.answering.get(message.documentId)?.(message.senderId)
+      }
+    })
+    this.networkSubsystem.on('peer-disconnected', ({ peerId }) => {
+      this.answering.forEach(answered => { answered(peerId) })
+    })
   }
 
   override create<T>(initialValue?: T): DocHandle<T> {
@@ -111,7 +127,15 @@ export class FindingRepo extends Repo {
     const allowableStates = options.allowableStates ?? ['ready']
 
     if (allowableStates.includes('unavailable')) {
-      return this.found(await super.find<T>(id, options))
+      const handle = await super.find<T>(id, options)
+
+      // the caller takes `unavailable` for an answer: with no chosen peer connected no one was asked
+      // for the document by id, so it is the answer only once the connected peers said so by key
+      if (!handle.isReady() && this.lookups?.byKeyOnly(handle.documentId) === true) {
+        await this.askOthers(handle, this.lookupSignal(options.signal))
+      }
+
+      return this.found(handle)
     }
 
     const handle = await super.find<T>(id, { ...options, allowableStates: [...allowableStates, 'unavailable'] })
@@ -121,7 +145,7 @@ export class FindingRepo extends Repo {
       return this.found(handle)
     }
 
-    const signal = AbortSignal.any([AbortSignal.timeout(this.lookupTimeout), ...(options.signal == null ? [] : [options.signal])])
+    const signal = this.lookupSignal(options.signal)
     await Promise.all([this.askOthers(handle, signal), this.lookUp(handle, signal)])
 
     if (!handle.isReady()) {
@@ -130,6 +154,11 @@ export class FindingRepo extends Repo {
 
     this.onOpened(handle.documentId)
     return this.found(handle)
+  }
+
+  /** aborts at the lookup timeout, or with the caller's signal */
+  private lookupSignal (signal?: AbortSignal): AbortSignal {
+    return AbortSignal.any([AbortSignal.timeout(this.lookupTimeout), ...(signal == null ? [] : [signal])])
   }
 
   private found<T>(handle: DocHandle<T>): DocHandle<T> {
@@ -173,21 +202,16 @@ export class FindingRepo extends Repo {
           finish()
         }
       }
-      const onMessage = (message: RepoMessage): void => {
-        if (message.type === 'doc-unavailable' && message.documentId === documentId) {
-          answered(message.senderId)
-        }
-      }
-      const onGone = ({ peerId }: { peerId: string }): void => { answered(peerId) }
       const finish = (): void => {
-        this.networkSubsystem.off('message', onMessage)
-        this.networkSubsystem.off('peer-disconnected', onGone)
+        if (this.answering.get(documentId) === answered) {
+          this.answering.delete(documentId)
+        }
         signal.removeEventListener('abort', finish)
         resolve()
       }
 
-      this.networkSubsystem.on('message', onMessage)
-      this.networkSubsystem.on('peer-disconnected', onGone)
+      // "unavailable" from a holder that lost the document since, or the peer left
+      this.answering.set(documentId, answered)
       signal.addEventListener('abort', finish, { once: true })
       handle.whenReady(['ready']).then(finish, finish)
 

@@ -1,14 +1,15 @@
 /**
  * Whom an open peer asks when its app looks for a document it does not hold: the peers it chose
- * (its servers) first, every other connected peer only once those did not have it, or at once
- * when none of the chosen peers is connected (a LAN of daemons without a server). The other
- * peers of that second round are asked by key (common-documents.ts), and by id only once they
- * said they hold it.
+ * (its servers) by id, then every other connected peer by key (common-documents.ts), and by id only
+ * once it said it holds the document. With none of the chosen peers connected (a LAN of daemons, or
+ * every server down) the first round asks no one and the lookup goes straight to the round by key.
  *
  * Asked all at once, as automerge-repo's default does, the document id went to every stranger
  * discovery had connected this peer to, and each of them, not holding it, looked it up from its own
  * servers and then synced it with the asker: with 50 daemons on 3 servers, each dialing 4 peers it
  * discovered, all opening one document took 8.9 s instead of 1.5 s (BENCHMARKS.md, fifth session).
+ * And automerge-repo keeps syncing a document with every peer it asked for it: once the asker found
+ * it, every peer asked by id was sent the document (BENCHMARKS.md, eleventh and twelfth sessions).
  */
 import type { AccessController } from '../access/index.ts'
 import type { AccessNetworkAdapter } from '../access/index.ts'
@@ -38,17 +39,30 @@ export class LookupOrder {
   }
 
   /**
-   * Whether the first round of a lookup of `documentId` asks `peer`. Asking is recorded while a
-   * `find()` of it runs (automerge-repo also asks peers that connect later about a document it
-   * still lacks: those are not recorded, so a document never found leaves nothing behind).
+   * Whether the first round of a lookup of `documentId` asks `peer` by id: only if this peer chose
+   * it. Asking is recorded while a `find()` of it runs (automerge-repo also asks chosen peers that
+   * connect later about a document it still lacks: those are not recorded, so a document never
+   * found leaves nothing behind).
    */
   asks (peer: string, documentId: string): boolean {
-    if (!this.access.isChosen(peer) && this.chosenConnected()) {
+    if (!this.access.isChosen(peer)) {
       return false
     }
 
     this.record(documentId, [peer])
     return true
+  }
+
+  /**
+   * Whether a `find()` of `documentId` that takes `unavailable` for an answer asks the other
+   * connected peers by key before it answers: when no chosen peer is connected, so that its first
+   * round asked no one by id. Not when a libp2p peer asked this one about the document: that find
+   * is automerge-repo's own, for the requester, and a lookup on its behalf would fetch the document
+   * for a peer that may not be meant to have it. (A request from a peer of another adapter, a
+   * bridge client or a tab, is this node's own app asking.)
+   */
+  byKeyOnly (documentId: string): boolean {
+    return !this.chosenConnected() && !this.guarded.heardOf(documentId)
   }
 
   /**

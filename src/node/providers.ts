@@ -152,12 +152,18 @@ export class DocumentRouting {
    */
   async connectProviders (documentId: string, until: Promise<unknown>, signal: AbortSignal): Promise<number> {
     const key = await documentKey(documentId)
-    const lookupSignal = AbortSignal.any([signal, this.controller.signal])
+    // the query ends when `until` does: kad-dht holds a query while its routing table is empty (a
+    // LAN without servers), and the document may have come from a connected peer meanwhile
+    const ended = new AbortController()
+    const lookupSignal = AbortSignal.any([signal, this.controller.signal, ended.signal])
     const tried = new Set<string>()
     const dials = new Queue<boolean>({ concurrency: DIAL_CONCURRENCY })
     const opened: Array<Promise<boolean>> = []
     let done = false
-    until.then(() => { done = true }, () => {})
+    until.then(() => {
+      done = true
+      ended.abort()
+    }, () => {})
 
     try {
       for await (const provider of this.libp2p.contentRouting.findProviders(key, { signal: lookupSignal })) {

@@ -191,8 +191,8 @@ function shareConfig ({ guarded, access, lookups }: Guard, holds: (documentId: D
         return false
       }
 
-      // looking for a document sends its id, not its content: an open peer asks about one its app
-      // looks for its chosen peers first and every connected peer once they did not have it
+      // looking for a document sends its id, not its content: an open peer asks its chosen peers
+      // by id about one its app looks for, and the other connected peers by key, not here
       // (lookup-order.ts). A lookup a peer asked for goes to the chosen peers only: passed to every
       // peer, it would make each of them keep a handle for the id (see the docflood soak)
       // (after the current task: `repo.create()` registers its handle before it is ready)
