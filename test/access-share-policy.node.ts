@@ -7,6 +7,7 @@ import { generateAutomergeUrl, Repo } from '@automerge/automerge-repo'
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
 import { expect } from 'aegir/chai'
 import { loopbackPeer, sleep, waitFor } from '../harness/peers.ts'
+import { createSyncPeer, stopSyncPeers } from '../harness/sync-nodes.ts'
 import { automergeWebSocketBridge } from '../src/bridge/index.ts'
 import type { Docpeer } from '../src/index.ts'
 
@@ -139,6 +140,23 @@ describe('access: documents go only where they are asked for or meant to go', fu
 
     // asking works, by key as well: the bystander's one connected peer holds it now
     expect((await bystander.repo!.find<{ text: string }>(second.url)).doc().text).to.equal('second, changed')
+  })
+
+  it('with no chosen peer connected, a neighbour that cannot be asked by key (automerge-repo on docpeer\'s adapter alone) is asked by id', async () => {
+    const seeker = await loopbackPeer()
+    peers = [seeker]
+    // a plain Repo that offers nothing unasked: it has to be asked for its document
+    const plain = await createSyncPeer('', { peerIdMatchesLibp2p: true, repo: false })
+    const plainRepo = new Repo({ network: [plain.adapter], peerId: plain.node.peerId.toString() as any, sharePolicy: async () => false })
+
+    try {
+      await plain.adapter.syncWith(await plain.node.dial(seeker.libp2p.getMultiaddrs()[0]))
+      const held = plainRepo.create({ text: 'plain' })
+      expect((await seeker.repo!.find<{ text: string }>(held.url, { signal: AbortSignal.timeout(20_000) })).doc().text).to.equal('plain')
+    } finally {
+      await plainRepo.shutdown()
+      await stopSyncPeers([plain])
+    }
   })
 
   it('a bridge client\'s lookup on a daemon with no chosen peer asks the daemon\'s peers by key: only the holder learns the document', async () => {

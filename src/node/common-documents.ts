@@ -259,6 +259,14 @@ export class CommonDocuments {
       this.syncWith(peer, common)
       return new Set(common)
     }).catch(err => {
+      // a peer that does not speak this protocol (automerge-repo on docpeer's adapter alone, a
+      // docpeer from before it) cannot answer by key: it is asked by id, as automerge-repo asks
+      if (err?.name === 'UnsupportedProtocolError') {
+        this.log('%s does not answer by key: asked by id about %d documents', peer, question.ids.size)
+        this.syncWith(peer, [...question.ids])
+        return new Set(question.ids)
+      }
+
       this.log('could not ask %s about documents looked up - %e', peer, err)
       return new Set<DocumentId>()
     }).finally(() => {
