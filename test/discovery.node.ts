@@ -183,14 +183,24 @@ describe('discovery: announcements on the server\'s topic', function () {
     }
     await waitFor(() => liar.libp2p.services.pubsub.getSubscribers(DEFAULT_DISCOVERY_TOPIC).length > 0, 5000, 'the liar joining the topic')
     await waitFor(() => server.libp2p.services.pubsub.getSubscribers(DEFAULT_DISCOVERY_TOPIC).length >= 2, 5000, 'the server seeing both on the topic')
+    // the server forwards a message to the peers in its mesh: one forged message sent before it
+    // grafted the listener went missing in 3 of 10 full runs of the suite on 2 loaded cores
+    // (2026-12-07; waiting 15 s instead of 5 for it did not help), so wait for the graft, and send
+    // the forged message again, at most 5 times, until the listener has it
+    const mesh = (): string[] => (server.libp2p.services.pubsub as unknown as { getMeshPeers(topic: string): string[] }).getMeshPeers(DEFAULT_DISCOVERY_TOPIC)
+    await waitFor(() => mesh().includes(listener.peerId.toString()), 10_000, 'the server grafting the listener')
 
     const bogus = multiaddr('/ip4/127.0.0.1/tcp/9/p2p/' + victim.peerId.toString())
     const honest = countAnnouncements(listener)
-    // the liar's own announcement goes through, the forged one (victim's key, liar's signature) too
-    await liar.libp2p.services.pubsub.publish(DEFAULT_DISCOVERY_TOPIC, announcement(publicKeyToProtobuf(victim.peerId.publicKey!), [bogus.bytes]))
-    // 15 s: a message the server has not meshed the listener for yet comes by gossip, a heartbeat or
-    // two later; 5 s was missed in 2 of 6 full runs of the suite on 2 loaded cores (2026-12-07)
-    await waitFor(() => (honest.get(liar.peerId.toString()) ?? 0) > 0, 15_000, 'the listener receiving the forged announcement')
+    const received = (): number => honest.get(liar.peerId.toString()) ?? 0
+
+    for (let sent = 0; sent < 5 && received() === 0; sent++) {
+      // the liar's own announcement goes through, the forged one (victim's key, liar's signature) too
+      await liar.libp2p.services.pubsub.publish(DEFAULT_DISCOVERY_TOPIC, announcement(publicKeyToProtobuf(victim.peerId.publicKey!), [bogus.bytes]))
+      await waitFor(() => received() > 0, 3000, 'the listener receiving the forged announcement').catch(() => {})
+    }
+
+    expect(received(), 'forged announcements the listener received').to.be.above(0)
     await sleep(200)
 
     expect(await addressesOf(listener, victim.peerId)).to.deep.equal([])
