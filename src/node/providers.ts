@@ -159,15 +159,11 @@ export class DocumentRouting {
     const tried = new Set<string>()
     const dials = new Queue<boolean>({ concurrency: DIAL_CONCURRENCY })
     const opened: Array<Promise<boolean>> = []
-    let done = false
-    until.then(() => {
-      done = true
-      ended.abort()
-    }, () => {})
+    until.then(() => { ended.abort() }, () => {})
 
     try {
       for await (const provider of this.libp2p.contentRouting.findProviders(key, { signal: lookupSignal })) {
-        if (done) {
+        if (ended.signal.aborted) {
           break
         }
 
