@@ -2,10 +2,12 @@
 /**
  * Peers for the reliability scenarios: docpeer peers on loopback TCP only (no mDNS, no relay
  * listener, so nothing but the scenario's own traffic), a bare "hostile" libp2p node that speaks
- * raw bytes on docpeer's sync protocol, and small waiting helpers.
+ * raw bytes on docpeer's sync protocol, and small waiting helpers (for a condition, for the last
+ * step of a `findWithProgress()`).
  */
 import { createPeer } from '../src/index.ts'
 import type { Docpeer, DocpeerInit } from '../src/index.ts'
+import type { Repo } from '@automerge/automerge-repo'
 
 export const LOOPBACK_TCP = '/ip4/127.0.0.1/tcp/0'
 
@@ -116,4 +118,32 @@ export function quietRepoComplaints (): RepoComplaints {
     count: () => complaints,
     restore: () => { console.log = consoleLog }
   }
+}
+
+type Progress<T> = ReturnType<typeof Repo.prototype.findWithProgress<T>>
+type Step<T> = Pick<Progress<T>, 'state' | 'handle'>
+
+/** The step a findWithProgress() ends on (ready, unavailable or failed); `steps` collects them all */
+export async function lastStep<T> (progress: Progress<T>, steps: string[] = []): Promise<Step<T>> {
+  if (!('subscribe' in progress)) {
+    return progress
+  }
+
+  return new Promise(resolve => {
+    const seen = (step: Step<T>): boolean => {
+      steps.push(step.state)
+      if (step.state === 'loading') {
+        return false
+      }
+      resolve(step)
+      return true
+    }
+    if (!seen(progress.peek())) {
+      const unsubscribe = progress.subscribe(step => {
+        if (seen(step)) {
+          unsubscribe()
+        }
+      })
+    }
+  })
 }

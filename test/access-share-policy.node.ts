@@ -6,7 +6,7 @@
 import { generateAutomergeUrl, Repo } from '@automerge/automerge-repo'
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
 import { expect } from 'aegir/chai'
-import { loopbackPeer, sleep, waitFor } from '../harness/peers.ts'
+import { lastStep, loopbackPeer, sleep, waitFor } from '../harness/peers.ts'
 import { createSyncPeer, stopSyncPeers } from '../harness/sync-nodes.ts'
 import { automergeWebSocketBridge } from '../src/bridge/index.ts'
 import type { Docpeer } from '../src/index.ts'
@@ -142,6 +142,34 @@ describe('access: documents go only where they are asked for or meant to go', fu
     expect((await bystander.repo!.find<{ text: string }>(second.url)).doc().text).to.equal('second, changed')
   })
 
+  it('findWithProgress() looks up as find() does: by key from a LAN neighbour, and `unavailable` for a document nobody has without waiting out the lookup timeout', async () => {
+    // with a DHT (the default), which has no server to ask here
+    const [seeker, holder, bystander] = await Promise.all([loopbackPeer({ repo: { storage: 'memory', lookupTimeout: 60_000 } }), loopbackPeer(), loopbackPeer()])
+    peers = [seeker, holder, bystander]
+    await holder.libp2p.dial(seeker.libp2p.getMultiaddrs()[0])
+    await bystander.libp2p.dial(seeker.libp2p.getMultiaddrs()[0])
+    await waitFor(() => [holder, bystander].every(p => seeker.repo!.peers.includes(p.peerId.toString() as any)), 20_000, 'the seeker to sync with both')
+
+    const held = holder.repo!.create({ text: 'held' })
+    const steps: string[] = []
+    const found = await lastStep(seeker.repo!.findWithProgress<{ text: string }>(held.url), steps)
+    expect(found.state, `steps: ${steps.join(', ')}`).to.equal('ready')
+    expect(found.handle.doc()?.text).to.equal('held')
+    // found once, it is ready at once
+    expect(seeker.repo!.findWithProgress(held.url).state).to.equal('ready')
+    await sleep(1000)
+    expect(bystander.repo!.handles[held.documentId], 'the bystander learned the document').to.equal(undefined)
+
+    // nobody has it: both neighbours answer, and the DHT has no server to ask
+    const missing = generateAutomergeUrl()
+    let started = Date.now()
+    expect((await lastStep(seeker.repo!.findWithProgress(missing))).state).to.equal('unavailable')
+    expect(Date.now() - started, 'findWithProgress waited for the DHT').to.be.below(30_000)
+    started = Date.now()
+    expect(await seeker.repo!.find(generateAutomergeUrl()).then(() => 'found', (err: Error) => err.message)).to.match(/unavailable/)
+    expect(Date.now() - started, 'find waited for the DHT').to.be.below(30_000)
+  })
+
   it('with no chosen peer connected, a neighbour that cannot be asked by key (automerge-repo on docpeer\'s adapter alone) is asked by id', async () => {
     const seeker = await loopbackPeer()
     peers = [seeker]
@@ -165,7 +193,7 @@ describe('access: documents go only where they are asked for or meant to go', fu
     const wsRepo = new Repo({ network: [new WebSocketClientAdapter(bridge.url)] })
 
     try {
-      const daemon = await loopbackPeer({ repo: { storage: 'memory', network: [bridge.adapter] } })
+      const daemon = await loopbackPeer({ repo: { storage: 'memory', network: [bridge.adapter], lookupTimeout: 60_000 } })
       const [holder, bystander] = await Promise.all([loopbackPeer(), loopbackPeer()])
       peers = [daemon, holder, bystander]
       await holder.libp2p.dial(daemon.libp2p.getMultiaddrs()[0])
@@ -175,8 +203,11 @@ describe('access: documents go only where they are asked for or meant to go', fu
       await waitFor(() => wsRepo.peers.length > 0, 20_000, 'the client to join the daemon')
 
       const held = holder.repo!.create({ text: 'held' })
-      const found = await wsRepo.find<{ text: string }>(held.url, { signal: AbortSignal.timeout(20_000) })
+      const started = Date.now()
+      const found = await wsRepo.find<{ text: string }>(held.url, { signal: AbortSignal.timeout(50_000) })
       expect(found.doc().text).to.equal('held')
+      // the daemon's sync with the holder must not wait for the daemon's lookup to end
+      expect(Date.now() - started, 'the lookup waited out its timeout').to.be.below(30_000)
       await sleep(1000)
       expect(bystander.repo!.handles[held.documentId], 'the bystander learned the document').to.equal(undefined)
     } finally {

@@ -7,10 +7,11 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { expect } from 'aegir/chai'
-import { loopbackPeer, waitFor } from '../harness/peers.ts'
+import { lastStep, loopbackPeer, waitFor } from '../harness/peers.ts'
 import { documentKey } from '../src/node/providers.ts'
 import { runCli } from './fixtures/cli.ts'
 import type { Docpeer, DocpeerInit } from '../src/index.ts'
+import type { AutomergeUrl } from '@automerge/automerge-repo'
 import type { PeerId } from '@libp2p/interface'
 
 function addressOf (peer: Docpeer): string {
@@ -103,7 +104,11 @@ describe('federation: peers and documents found by id (DHT)', function () {
     expect(usage.stderr).to.include('--bootstrap')
   })
 
-  it('finds a document no connected peer has by its provider record, and syncs it', async () => {
+  /**
+   * Alice holds a document that only her provider record tells of; bob, on another server, is not
+   * connected to her once it is there.
+   */
+  async function onlyProvided (): Promise<{ alice: Docpeer, bob: Docpeer, url: AutomergeUrl }> {
     // alice offers her documents to nobody unasked: only her provider record says she has it
     const alice = await start({ repo: { storage: 'memory', sharePolicy: async () => false } })
     await alice.dial(addressOf(servers[0]))
@@ -115,9 +120,21 @@ describe('federation: peers and documents found by id (DHT)', function () {
     // alice leaves the servers (she keeps listening): no peer bob is connected to has the document
     await Promise.all(alice.libp2p.getConnections().map(async connection => { await connection.close() }))
     await waitFor(() => bob.libp2p.getConnections(alice.peerId).length === 0, 10_000, 'bob not connected to alice')
+    return { alice, bob, url: handle.url }
+  }
 
-    const found = await bob.repo!.find<{ title: string }>(handle.url, { signal: AbortSignal.timeout(30_000) })
+  it('finds a document no connected peer has by its provider record, and syncs it', async () => {
+    const { alice, bob, url } = await onlyProvided()
+    const found = await bob.repo!.find<{ title: string }>(url, { signal: AbortSignal.timeout(30_000) })
     expect(found.doc().title).to.equal('found by its provider record')
+    expect(bob.libp2p.getConnections(alice.peerId)).to.not.be.empty()
+  })
+
+  it('findWithProgress() finds it by its provider record too, and ends `ready`', async () => {
+    const { alice, bob, url } = await onlyProvided()
+    const progress = bob.repo!.findWithProgress<{ title: string }>(url, { signal: AbortSignal.timeout(30_000) })
+    expect((await lastStep(progress)).state).to.equal('ready')
+    expect(progress.handle.doc()?.title).to.equal('found by its provider record')
     expect(bob.libp2p.getConnections(alice.peerId)).to.not.be.empty()
   })
 

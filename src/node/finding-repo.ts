@@ -14,14 +14,25 @@
  * When none of the chosen peers is connected, such a find first asks the other connected peers by
  * key (as they would have been asked by id), unless a libp2p peer asked this one about the document
  * (lookup-order.ts): a bridge client's request is looked up as the app's own, a peer's is not.
+ * `findWithProgress()`, automerge-repo's other way to find a document, looks up as `find()` does.
  */
 import { interpretAsDocumentId, Repo } from '@automerge/automerge-repo'
+import { withLookup } from './find-progress.ts'
 import { DEFAULT_LOOKUP_TIMEOUT } from './providers.ts'
+import type { Progress } from './find-progress.ts'
 import type { LookupOrder } from './lookup-order.ts'
 import type { DocumentRouting } from './providers.ts'
 import type { AnyDocumentId, DocHandle, DocumentId, RepoConfig } from '@automerge/automerge-repo'
 
 type FindOptions = Parameters<Repo['find']>[1]
+
+/** One round of asking the other connected peers about a document */
+interface Round {
+  /** the document is there, every peer asked answered without it or left, or the round timed out */
+  done: Promise<void>
+  /** a peer said it holds the document (its sync is starting), or the round is done */
+  held: Promise<void>
+}
 
 export interface FindingRepoInit {
   /**
@@ -71,9 +82,14 @@ export class FindingRepo extends Repo {
   private readonly onOpened: (documentId: DocumentId) => void
   private readonly holds: NonNullable<FindingRepoInit['holds']>
   /** per document, the round of asking the other connected peers in progress */
-  private readonly asking = new Map<DocumentId, Promise<void>>()
+  private readonly asking = new Map<DocumentId, Round>()
   /** per document whose round is in progress, what to do when a peer answered or left */
   private readonly answering = new Map<DocumentId, (peer: string) => void>()
+  /**
+   * Set while `find()` calls automerge-repo's: that calls `this.findWithProgress()` (synchronously,
+   * before its first await), which must then be automerge-repo's own, as `find()` looks up itself
+   */
+  private inFind = false
 
   constructor (config: RepoConfig, init: FindingRepoInit) {
     super(config)
@@ -123,22 +139,68 @@ export class FindingRepo extends Repo {
     }
   }
 
+  /**
+   * automerge-repo's progress-reporting find: `unavailable` from the chosen peers is not the last
+   * step yet. The lookup `find()` makes runs first (the other connected peers by key, providers
+   * over the DHT), and the last step is `ready` if it found the document (find-progress.ts).
+   */
+  override findWithProgress<T>(id: AnyDocumentId, options: { signal?: AbortSignal } = {}): Progress<T> {
+    const documentId = documentIdOf(id)
+
+    if (this.inFind || documentId == null || (this.lookups == null && this.routing == null)) {
+      return super.findWithProgress<T>(id, options)
+    }
+
+    this.lookups?.begin(documentId)
+
+    return withLookup(super.findWithProgress<T>(id, options), {
+      lookUp: async unavailable => {
+        const handle = unavailable.handle
+        const signal = this.lookupSignal(options.signal)
+        await Promise.all([this.askOthers(handle, signal), this.lookUp(handle, signal)])
+
+        if (handle.isReady()) {
+          return { state: 'ready', handle }
+        }
+
+        // as automerge-repo reports its caller's abort
+        return options.signal?.aborted === true
+          ? { state: 'failed', error: new Error(`Finding document ${String(id)} was aborted`), handle }
+          : unavailable
+      },
+      settled: last => {
+        this.lookups?.done(documentId)
+
+        if (last.state === 'ready') {
+          this.onOpened(documentId)
+          this.found(last.handle)
+        }
+      }
+    })
+  }
+
   private async findOrLookUp<T>(id: AnyDocumentId, options: NonNullable<FindOptions>): Promise<DocHandle<T>> {
     const allowableStates = options.allowableStates ?? ['ready']
 
     if (allowableStates.includes('unavailable')) {
-      const handle = await super.find<T>(id, options)
+      const handle = await this.automergeFind<T>(id, options)
 
       // the caller takes `unavailable` for an answer: with no chosen peer connected no one was asked
       // for the document by id, so it is the answer only once the connected peers said so by key
       if (!handle.isReady() && this.lookups?.byKeyOnly(handle.documentId) === true) {
-        await this.askOthers(handle, this.lookupSignal(options.signal))
+        // a caller that takes the handle still requesting (automerge-repo's synchronizer, for a
+        // bridge client's request) is waiting on the handle itself: it gets it once a peer said it
+        // holds the document. Its sync with the holder needs the handle's document synchronizer,
+        // which automerge-repo makes only once this find returned: held here until the document
+        // was there, the find waited out the lookup timeout.
+        const until = handle.inState(['requesting']) && allowableStates.includes('requesting') ? 'held' : 'ready'
+        await this.askOthers(handle, this.lookupSignal(options.signal), until)
       }
 
       return this.found(handle)
     }
 
-    const handle = await super.find<T>(id, { ...options, allowableStates: [...allowableStates, 'unavailable'] })
+    const handle = await this.automergeFind<T>(id, { ...options, allowableStates: [...allowableStates, 'unavailable'] })
 
     if (!handle.isUnavailable()) {
       this.onOpened(handle.documentId)
@@ -156,6 +218,22 @@ export class FindingRepo extends Repo {
     return this.found(handle)
   }
 
+  /** automerge-repo's `find()`, with its own `findWithProgress()` */
+  private async automergeFind<T>(id: AnyDocumentId, options: NonNullable<FindOptions>): Promise<DocHandle<T>> {
+    // automerge-repo's find() calls findWithProgress() before its first await: by the time the
+    // promise is returned, the flag did its job
+    this.inFind = true
+    let found: Promise<DocHandle<T>>
+
+    try {
+      found = super.find<T>(id, options)
+    } finally {
+      this.inFind = false
+    }
+
+    return found
+  }
+
   /** aborts at the lookup timeout, or with the caller's signal */
   private lookupSignal (signal?: AbortSignal): AbortSignal {
     return AbortSignal.any([AbortSignal.timeout(this.lookupTimeout), ...(signal == null ? [] : [signal])])
@@ -167,25 +245,31 @@ export class FindingRepo extends Repo {
 
   /**
    * The chosen peers did not have the document: asks the other connected peers whether they hold it
-   * and waits until one sent it, all of them answered that they do not have it or left, or the
-   * signal aborts. Finds of one document at the same time share one round of asking (the later
-   * ones would find everyone asked already and give up at once).
+   * and waits until one sent it (`until` ready) or said it holds it (`until` held), all of them
+   * answered that they do not have it or left, or the signal aborts. Finds of one document at the
+   * same time share one round of asking (the later ones would find everyone asked already and give
+   * up at once).
    */
-  private async askOthers (handle: DocHandle<unknown>, signal: AbortSignal): Promise<void> {
+  private async askOthers (handle: DocHandle<unknown>, signal: AbortSignal, until: 'ready' | 'held' = 'ready'): Promise<void> {
     const documentId = handle.documentId
-    let asking = this.asking.get(documentId)
+    let round = this.asking.get(documentId)
 
-    if (asking == null) {
+    if (round == null) {
+      const held = Promise.withResolvers<void>()
       // bounded by the lookup timeout, not by the signal of the find() that started it
-      asking = this.answers(handle, AbortSignal.timeout(this.lookupTimeout))
-        .finally(() => { this.asking.delete(documentId) })
-      this.asking.set(documentId, asking)
+      const done = this.answers(handle, AbortSignal.timeout(this.lookupTimeout), held.resolve)
+        .finally(() => {
+          this.asking.delete(documentId)
+          held.resolve()
+        })
+      round = { done, held: held.promise }
+      this.asking.set(documentId, round)
     }
 
-    await Promise.race([asking, abortion(signal)])
+    await Promise.race([until === 'held' ? round.held : round.done, abortion(signal)])
   }
 
-  private async answers (handle: DocHandle<unknown>, signal: AbortSignal): Promise<void> {
+  private async answers (handle: DocHandle<unknown>, signal: AbortSignal, onHolder: () => void): Promise<void> {
     const documentId = handle.documentId
     // owed an answer: by key from each peer asked, then by sync from each that said it holds it
     const owed = new Set(this.lookups?.widen(documentId))
@@ -218,7 +302,9 @@ export class FindingRepo extends Repo {
       for (const peer of owed) {
         // a holder sends the document (or, if it lost it since, "unavailable"); any other is done
         this.holds(peer, documentId).then(holds => {
-          if (!holds) {
+          if (holds) {
+            onHolder()
+          } else {
             answered(peer)
           }
         }, () => { answered(peer) })

@@ -51,9 +51,11 @@ export async function documentKey (documentId: string): Promise<CID> {
 }
 
 /**
- * The slice of a kad-dht service this module reads: whether there is any server to talk to.
+ * The slice of a kad-dht service this module reads: whether there is any server to talk to, and
+ * the protocol a server speaks.
  */
 interface RoutingTableView {
+  protocol?: string
   routingTable?: {
     size: number
     addEventListener(type: 'peer:add', listener: () => void): void
@@ -151,6 +153,11 @@ export class DocumentRouting {
    * resolves or every provider found was tried.
    */
   async connectProviders (documentId: string, until: Promise<unknown>, signal: AbortSignal): Promise<number> {
+    if (!await this.serverInSight()) {
+      this.log('no DHT server to ask for the providers of %s', documentId)
+      return 0
+    }
+
     const key = await documentKey(documentId)
     // the query ends when `until` does: kad-dht holds a query while its routing table is empty (a
     // LAN without servers), and the document may have come from a connected peer meanwhile
@@ -183,6 +190,32 @@ export class DocumentRouting {
     this.log('lookup for %c done, %d providers to try', key, tried.size)
     const results = await Promise.all(opened)
     return results.filter(Boolean).length
+  }
+
+  /**
+   * Whether a DHT server is in the routing table or may be on its way there. kad-dht holds a query
+   * until its routing table has a peer: with none there, none being dialed, and every connected peer
+   * identified as no DHT server (a LAN of daemons, every server down), a find of a document that no
+   * neighbour has would wait out its lookup timeout to say "unavailable".
+   */
+  private async serverInSight (): Promise<boolean> {
+    const dht = this.libp2p.services.dht as RoutingTableView | undefined
+    const table = dht?.routingTable
+
+    if (table == null || table.size > 0 || this.libp2p.getDialQueue().length > 0) {
+      return true
+    }
+
+    for (const connection of this.libp2p.getConnections()) {
+      const peer = await this.libp2p.peerStore.get(connection.remotePeer).catch(() => undefined)
+
+      // not identified yet: it may be a DHT server, joining the table once it is
+      if (peer == null || peer.protocols.length === 0 || peer.protocols.includes(dht?.protocol ?? '')) {
+        return true
+      }
+    }
+
+    return false
   }
 
   private async openSync (provider: PeerInfo, documentId: string, signal: AbortSignal): Promise<boolean> {
