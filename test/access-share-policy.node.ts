@@ -3,7 +3,8 @@
  * ask; a server never pushes it to peers that did not ask; a lookup goes to the chosen servers
  * before any other connected peer (real peers on loopback TCP).
  */
-import { generateAutomergeUrl, Repo } from '@automerge/automerge-repo'
+import * as Automerge from '@automerge/automerge'
+import { generateAutomergeUrl, parseAutomergeUrl, Repo } from '@automerge/automerge-repo'
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
 import { expect } from 'aegir/chai'
 import { lastStep, loopbackPeer, sleep, waitFor } from '../harness/peers.ts'
@@ -168,6 +169,12 @@ describe('access: documents go only where they are asked for or meant to go', fu
     started = Date.now()
     expect(await seeker.repo!.find(generateAutomergeUrl()).then(() => 'found', (err: Error) => err.message)).to.match(/unavailable/)
     expect(Date.now() - started, 'find waited for the DHT').to.be.below(30_000)
+
+    // once a neighbour has it, asking again looks it up again (the seeker's handle is `unavailable`)
+    holder.repo!.import(Automerge.save(Automerge.from({ text: 'came later' })), { docId: parseAutomergeUrl(missing).documentId })
+    const later = await lastStep(seeker.repo!.findWithProgress<{ text: string }>(missing))
+    expect(later.state).to.equal('ready')
+    expect(later.handle.doc()?.text).to.equal('came later')
   })
 
   it('with no chosen peer connected, a neighbour that cannot be asked by key (automerge-repo on docpeer\'s adapter alone) is asked by id', async () => {
