@@ -194,6 +194,40 @@ describe('access: documents go only where they are asked for or meant to go', fu
     }
   })
 
+  it('a bridge client\'s lookup on a daemon whose chosen server lacks the document asks the daemon\'s other peers by key, as the daemon\'s own would', async () => {
+    const bridge = await automergeWebSocketBridge({ port: 0, host: '127.0.0.1' })
+    const server = await loopbackPeer({ role: 'server' })
+    peers = [server]
+    const daemon = await loopbackPeer({ repo: { storage: 'memory', network: [bridge.adapter], lookupTimeout: 60_000 }, bootstrap: [server.libp2p.getMultiaddrs()[0].toString()] })
+    peers.push(daemon)
+    // made once the daemon serves the bridge: a client that finds no Repo behind it retries 5 s later
+    const wsRepo = new Repo({ network: [new WebSocketClientAdapter(bridge.url)] })
+
+    try {
+      const [holder, bystander] = await Promise.all([loopbackPeer(), loopbackPeer()])
+      peers.push(holder, bystander)
+      await waitFor(() => daemon.repo!.peers.includes(server.peerId.toString() as any), 20_000, 'the daemon to sync with its server')
+      await holder.libp2p.dial(daemon.libp2p.getMultiaddrs()[0])
+      await bystander.libp2p.dial(daemon.libp2p.getMultiaddrs()[0])
+      await waitFor(() => [holder, bystander].every(p => daemon.repo!.peers.includes(p.peerId.toString() as any)), 20_000, 'the daemon to sync with both')
+      await waitFor(() => wsRepo.peers.length > 0, 20_000, 'the client to join the daemon')
+
+      const held = holder.repo!.create({ text: 'held by a neighbour' })
+      const found = await wsRepo.find<{ text: string }>(held.url, { signal: AbortSignal.timeout(50_000) })
+      expect(found.doc().text).to.equal('held by a neighbour')
+      await sleep(1000)
+      expect(bystander.repo!.handles[held.documentId], 'the bystander learned the document').to.equal(undefined)
+
+      // the server's documents come as before
+      const onServer = server.repo!.create({ text: 'on the server' })
+      expect((await wsRepo.find<{ text: string }>(onServer.url, { signal: AbortSignal.timeout(50_000) })).doc().text).to.equal('on the server')
+    } finally {
+      await wsRepo.shutdown()
+      await Promise.all(peers.splice(0).map(async peer => peer.stop()))
+      await bridge.close()
+    }
+  })
+
   it('a bridge client\'s lookup on a daemon with no chosen peer asks the daemon\'s peers by key: only the holder learns the document', async () => {
     const bridge = await automergeWebSocketBridge({ port: 0, host: '127.0.0.1' })
     // an app using automerge's own WebSocket client, through the daemon

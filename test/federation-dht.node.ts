@@ -4,10 +4,13 @@
  * tried again while its routing table fills), and finds a document no connected peer has by its
  * provider record.
  */
+import { Repo } from '@automerge/automerge-repo'
+import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { expect } from 'aegir/chai'
 import { lastStep, loopbackPeer, waitFor } from '../harness/peers.ts'
+import { automergeWebSocketBridge } from '../src/bridge/index.ts'
 import { documentKey } from '../src/node/providers.ts'
 import { runCli } from './fixtures/cli.ts'
 import type { Docpeer, DocpeerInit } from '../src/index.ts'
@@ -108,13 +111,13 @@ describe('federation: peers and documents found by id (DHT)', function () {
    * Alice holds a document that only her provider record tells of; bob, on another server, is not
    * connected to her once it is there.
    */
-  async function onlyProvided (): Promise<{ alice: Docpeer, bob: Docpeer, url: AutomergeUrl }> {
+  async function onlyProvided (bobInit: DocpeerInit = {}): Promise<{ alice: Docpeer, bob: Docpeer, url: AutomergeUrl }> {
     // alice offers her documents to nobody unasked: only her provider record says she has it
     const alice = await start({ repo: { storage: 'memory', sharePolicy: async () => false } })
     await alice.dial(addressOf(servers[0]))
     const handle = alice.repo!.create({ title: 'found by its provider record' })
 
-    const bob = await start({ bootstrap: [addressOf(servers[2])], bootstrapConnections: 1 })
+    const bob = await start({ bootstrap: [addressOf(servers[2])], bootstrapConnections: 1, ...bobInit })
     await waitForProvider(bob, handle.documentId, alice.peerId)
 
     // alice leaves the servers (she keeps listening): no peer bob is connected to has the document
@@ -136,6 +139,28 @@ describe('federation: peers and documents found by id (DHT)', function () {
     expect((await lastStep(progress)).state).to.equal('ready')
     expect(progress.handle.doc()?.title).to.equal('found by its provider record')
     expect(bob.libp2p.getConnections(alice.peerId)).to.not.be.empty()
+  })
+
+  it('a bridge client of a daemon finds it by its provider record, as the daemon would', async () => {
+    const bridge = await automergeWebSocketBridge({ port: 0, host: '127.0.0.1' })
+
+    try {
+      const { alice, bob, url } = await onlyProvided({ repo: { storage: 'memory', network: [bridge.adapter] } })
+      // an app using automerge's own WebSocket client, through bob's daemon
+      const wsRepo = new Repo({ network: [new WebSocketClientAdapter(bridge.url)] })
+
+      try {
+        await waitFor(() => wsRepo.peers.length > 0, 20_000, 'the client to join bob')
+        const found = await wsRepo.find<{ title: string }>(url, { signal: AbortSignal.timeout(30_000) })
+        expect(found.doc().title).to.equal('found by its provider record')
+        expect(bob.libp2p.getConnections(alice.peerId)).to.not.be.empty()
+      } finally {
+        await wsRepo.shutdown()
+      }
+    } finally {
+      await Promise.all(peers.splice(0).map(async peer => { await peer.stop() }))
+      await bridge.close()
+    }
   })
 
   it('servers forward document requests across the mesh (no DHT involved)', async () => {

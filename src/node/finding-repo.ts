@@ -13,8 +13,10 @@
  * unavailable if the chosen peers do not have the document: its caller waits on the handle itself.
  * When none of the chosen peers is connected, such a find first asks the other connected peers by
  * key (as they would have been asked by id), unless a libp2p peer asked this one about the document
- * (lookup-order.ts): a bridge client's request is looked up as the app's own, a peer's is not.
- * `findWithProgress()`, automerge-repo's other way to find a document, looks up as `find()` does.
+ * (lookup-order.ts). A bridge client's or a tab's request is looked up as the app's own (others
+ * by key, providers over the DHT), a libp2p peer's is not: that would fetch the document for a peer
+ * that may not be meant to have it. `findWithProgress()`, automerge-repo's other way to find a
+ * document, looks up as `find()` does.
  */
 import { interpretAsDocumentId, Repo } from '@automerge/automerge-repo'
 import { withLookup } from './find-progress.ts'
@@ -30,8 +32,16 @@ type FindOptions = Parameters<Repo['find']>[1]
 interface Round {
   /** the document is there, every peer asked answered without it or left, or the round timed out */
   done: Promise<void>
-  /** a peer said it holds the document (its sync is starting), or the round is done */
-  held: Promise<void>
+  /** true once a peer said it holds the document (its sync is starting), false if the round ended without */
+  held: Promise<boolean>
+}
+
+/**
+ * A promise that never resolves: a race entry that does not end the race. A new one each time: the
+ * reactions waiting on a shared one would never be freed.
+ */
+async function never (): Promise<never> {
+  return new Promise<never>(() => {})
 }
 
 export interface FindingRepoInit {
@@ -85,6 +95,8 @@ export class FindingRepo extends Repo {
   private readonly asking = new Map<DocumentId, Round>()
   /** per document whose round is in progress, what to do when a peer answered or left */
   private readonly answering = new Map<DocumentId, (peer: string) => void>()
+  /** documents a bridge client or a tab asked for, until automerge-repo's synchronizer finds them */
+  private readonly appRequests = new Set<DocumentId>()
   /**
    * Set while `find()` calls automerge-repo's: that calls `this.findWithProgress()` (synchronously,
    * before its first await), which must then be automerge-repo's own, as `find()` looks up itself
@@ -105,6 +117,10 @@ export class FindingRepo extends Repo {
     this.networkSubsystem.on('message', message => {
       if (message.type === 'doc-unavailable') {
         this.answering.get(message.documentId)?.(message.senderId)
+      } else if (message.type === 'request' && this.lookups?.fromApp(message.senderId) === true) {
+        // automerge-repo's handler ran first, and its synchronizer's find() for the request comes
+        // after an await: it finds this mark
+        this.appRequests.add(message.documentId)
       }
     })
     this.networkSubsystem.on('peer-disconnected', ({ peerId }) => {
@@ -184,17 +200,23 @@ export class FindingRepo extends Repo {
 
     if (allowableStates.includes('unavailable')) {
       const handle = await this.automergeFind<T>(id, options)
+      // a caller that takes the handle still requesting is automerge-repo's synchronizer, which
+      // waits on the handle itself and asks the chosen peers by id once this find returned
+      const synchronizer = handle.inState(['requesting']) && allowableStates.includes('requesting')
+      const forApp = this.appRequests.delete(handle.documentId)
 
-      // the caller takes `unavailable` for an answer: with no chosen peer connected no one was asked
-      // for the document by id, so it is the answer only once the connected peers said so by key
-      if (!handle.isReady() && this.lookups?.byKeyOnly(handle.documentId) === true) {
-        // a caller that takes the handle still requesting (automerge-repo's synchronizer, for a
-        // bridge client's request) is waiting on the handle itself: it gets it once a peer said it
-        // holds the document. Its sync with the holder needs the handle's document synchronizer,
-        // which automerge-repo makes only once this find returned: held here until the document
-        // was there, the find waited out the lookup timeout.
-        const until = handle.inState(['requesting']) && allowableStates.includes('requesting') ? 'held' : 'ready'
-        await this.askOthers(handle, this.lookupSignal(options.signal), until)
+      if (handle.isReady() || this.lookups == null) {
+        return this.found(handle)
+      }
+
+      if (synchronizer && forApp) {
+        // a bridge client's or a tab's request: looked up as the app's own
+        await this.lookUpForRequest(handle, this.lookupSignal(options.signal))
+      } else if (this.lookups.byKeyOnly(handle.documentId)) {
+        // the caller takes `unavailable` for an answer: with no chosen peer connected no one was
+        // asked for the document by id, so it is the answer only once the connected peers said so
+        // by key
+        await this.askOthers(handle, this.lookupSignal(options.signal), synchronizer ? 'held' : 'ready')
       }
 
       return this.found(handle)
@@ -244,29 +266,49 @@ export class FindingRepo extends Repo {
   }
 
   /**
+   * The lookup for a bridge client's or a tab's request, which automerge-repo's synchronizer is
+   * finding for it: the connected peers by key (the chosen ones as well: the synchronizer asks them
+   * by id only once this find returned) and providers over the DHT. Returns once a peer said it
+   * holds the document or a provider's sync is open, so that the synchronizer, made when this find
+   * returns, syncs the document with it; or once neither is left. Returning before that, the
+   * synchronizer would answer "unavailable" as soon as the chosen peers did.
+   */
+  private async lookUpForRequest (handle: DocHandle<unknown>, signal: AbortSignal): Promise<void> {
+    const ended = new AbortController()
+    const lookupSignal = AbortSignal.any([signal, ended.signal])
+    const byKey = this.askOthers(handle, lookupSignal, 'held')
+    const held = byKey.then(async holder => { await (holder ? undefined : never()) })
+    const byProviders = this.routing?.connectProviders(handle.documentId, held, lookupSignal) ?? Promise.resolve(0)
+
+    await Promise.race([held, byProviders.then(async synced => { await (synced > 0 ? undefined : never()) }), Promise.all([byKey, byProviders])])
+    ended.abort()
+  }
+
+  /**
    * The chosen peers did not have the document: asks the other connected peers whether they hold it
    * and waits until one sent it (`until` ready) or said it holds it (`until` held), all of them
-   * answered that they do not have it or left, or the signal aborts. Finds of one document at the
-   * same time share one round of asking (the later ones would find everyone asked already and give
-   * up at once).
+   * answered that they do not have it or left, or the signal aborts. Resolves with whether a peer
+   * said it holds it. Finds of one document at the same time share one round of asking (the later
+   * ones would find everyone asked already and give up at once).
    */
-  private async askOthers (handle: DocHandle<unknown>, signal: AbortSignal, until: 'ready' | 'held' = 'ready'): Promise<void> {
+  private async askOthers (handle: DocHandle<unknown>, signal: AbortSignal, until: 'ready' | 'held' = 'ready'): Promise<boolean> {
     const documentId = handle.documentId
     let round = this.asking.get(documentId)
 
     if (round == null) {
-      const held = Promise.withResolvers<void>()
+      const held = Promise.withResolvers<boolean>()
       // bounded by the lookup timeout, not by the signal of the find() that started it
-      const done = this.answers(handle, AbortSignal.timeout(this.lookupTimeout), held.resolve)
+      const done = this.answers(handle, AbortSignal.timeout(this.lookupTimeout), () => { held.resolve(true) })
         .finally(() => {
           this.asking.delete(documentId)
-          held.resolve()
+          held.resolve(false)
         })
       round = { done, held: held.promise }
       this.asking.set(documentId, round)
     }
 
-    await Promise.race([until === 'held' ? round.held : round.done, abortion(signal)])
+    const answered = until === 'held' ? round.held : round.done.then(async () => round.held)
+    return Promise.race([answered, abortion(signal).then(() => false)])
   }
 
   private async answers (handle: DocHandle<unknown>, signal: AbortSignal, onHolder: () => void): Promise<void> {

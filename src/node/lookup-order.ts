@@ -66,6 +66,14 @@ export class LookupOrder {
   }
 
   /**
+   * Whether a message from `peer` came from outside libp2p: a bridge client or a tab (another
+   * adapter's peer, which the app's own code runs), not a libp2p peer of this node.
+   */
+  fromApp (peer: string): boolean {
+    return !this.guarded.reaches(peer)
+  }
+
+  /**
    * The chosen peers did not have `documentId`: returns the other connected peers, not asked yet,
    * to ask whether they hold it. Asked by id, as automerge-repo asks, each would learn the id, and
    * automerge-repo would send it the document once this peer found it elsewhere.
