@@ -21,6 +21,20 @@ describe('access: documents go only where they are asked for or meant to go', fu
     peers = []
   })
 
+  /**
+   * A LAN of daemons without a server: a seeker (60 s lookup timeout) that a holder and a bystander
+   * dialed, not chosen, as LAN discovery connects them; the bystander knows only the seeker. With a
+   * DHT (the default), which finds no servers here: a lookup must not wait for it.
+   */
+  async function lanOfThree (): Promise<{ seeker: Docpeer, holder: Docpeer, bystander: Docpeer }> {
+    const [seeker, holder, bystander] = await Promise.all([loopbackPeer({ repo: { storage: 'memory', lookupTimeout: 60_000 } }), loopbackPeer(), loopbackPeer()])
+    peers = [seeker, holder, bystander]
+    await holder.libp2p.dial(seeker.libp2p.getMultiaddrs()[0])
+    await bystander.libp2p.dial(seeker.libp2p.getMultiaddrs()[0])
+    await waitFor(() => [holder, bystander].every(p => seeker.repo!.peers.includes(p.peerId.toString() as any)), 20_000, 'the seeker to sync with both')
+    return { seeker, holder, bystander }
+  }
+
   it('a new document reaches the chosen server, not the peers that did not ask', async () => {
     const server = await loopbackPeer({ role: 'server' })
     const [creator, otherClient, neighbour] = await Promise.all([loopbackPeer(), loopbackPeer(), loopbackPeer()])
@@ -114,13 +128,7 @@ describe('access: documents go only where they are asked for or meant to go', fu
   })
 
   it('with no chosen peer connected (a LAN of daemons), a lookup asks by key: the document reaches only the peer that looked for it', async () => {
-    // with a DHT (the default), which finds no servers here: the lookup must not wait for it
-    const [seeker, holder, bystander] = await Promise.all([loopbackPeer({ repo: { storage: 'memory', lookupTimeout: 60_000 } }), loopbackPeer(), loopbackPeer()])
-    peers = [seeker, holder, bystander]
-    // dialed, not chosen, as LAN discovery connects daemons; the bystander knows only the seeker
-    await holder.libp2p.dial(seeker.libp2p.getMultiaddrs()[0])
-    await bystander.libp2p.dial(seeker.libp2p.getMultiaddrs()[0])
-    await waitFor(() => [holder, bystander].every(p => seeker.repo!.peers.includes(p.peerId.toString() as any)), 20_000, 'the seeker to sync with both')
+    const { seeker, holder, bystander } = await lanOfThree()
 
     const first = holder.repo!.create({ text: 'first' })
     const second = holder.repo!.create({ text: 'second' })
@@ -144,12 +152,7 @@ describe('access: documents go only where they are asked for or meant to go', fu
   })
 
   it('findWithProgress() looks up as find() does: by key from a LAN neighbour, and `unavailable` for a document nobody has without waiting out the lookup timeout', async () => {
-    // with a DHT (the default), which has no server to ask here
-    const [seeker, holder, bystander] = await Promise.all([loopbackPeer({ repo: { storage: 'memory', lookupTimeout: 60_000 } }), loopbackPeer(), loopbackPeer()])
-    peers = [seeker, holder, bystander]
-    await holder.libp2p.dial(seeker.libp2p.getMultiaddrs()[0])
-    await bystander.libp2p.dial(seeker.libp2p.getMultiaddrs()[0])
-    await waitFor(() => [holder, bystander].every(p => seeker.repo!.peers.includes(p.peerId.toString() as any)), 20_000, 'the seeker to sync with both')
+    const { seeker, holder, bystander } = await lanOfThree()
 
     const held = holder.repo!.create({ text: 'held' })
     const steps: string[] = []

@@ -172,8 +172,7 @@ export class FindingRepo extends Repo {
     return withLookup(super.findWithProgress<T>(id, options), {
       lookUp: async unavailable => {
         const handle = unavailable.handle
-        const signal = this.lookupSignal(options.signal)
-        await Promise.all([this.askOthers(handle, signal), this.lookUp(handle, signal)])
+        await this.lookUpElsewhere(handle, this.lookupSignal(options.signal))
 
         if (handle.isReady()) {
           return { state: 'ready', handle }
@@ -188,8 +187,7 @@ export class FindingRepo extends Repo {
         this.lookups?.done(documentId)
 
         if (last.state === 'ready') {
-          this.onOpened(documentId)
-          this.found(last.handle)
+          this.opened(last.handle)
         }
       }
     })
@@ -225,17 +223,28 @@ export class FindingRepo extends Repo {
     const handle = await this.automergeFind<T>(id, { ...options, allowableStates: [...allowableStates, 'unavailable'] })
 
     if (!handle.isUnavailable()) {
-      this.onOpened(handle.documentId)
-      return this.found(handle)
+      return this.opened(handle)
     }
 
-    const signal = this.lookupSignal(options.signal)
-    await Promise.all([this.askOthers(handle, signal), this.lookUp(handle, signal)])
+    await this.lookUpElsewhere(handle, this.lookupSignal(options.signal))
 
     if (!handle.isReady()) {
       throw new Error(`Document ${String(id)} is unavailable`)
     }
 
+    return this.opened(handle)
+  }
+
+  /**
+   * The chosen peers did not have the document: asks the other connected peers by key and looks
+   * its providers up, until it is there, neither found it, or the signal aborts.
+   */
+  private async lookUpElsewhere (handle: DocHandle<unknown>, signal: AbortSignal): Promise<void> {
+    await Promise.all([this.askOthers(handle, signal), this.lookUp(handle, signal)])
+  }
+
+  /** the app opened the document (found or imported): told, and announced as `found()` says */
+  private opened<T>(handle: DocHandle<T>): DocHandle<T> {
     this.onOpened(handle.documentId)
     return this.found(handle)
   }

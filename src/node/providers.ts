@@ -105,8 +105,12 @@ export class DocumentRouting {
     this.pump()
   }
 
+  private get dht (): RoutingTableView | undefined {
+    return this.libp2p.services.dht as RoutingTableView | undefined
+  }
+
   private get routingTable (): RoutingTableView['routingTable'] {
-    return (this.libp2p.services.dht as RoutingTableView | undefined)?.routingTable
+    return this.dht?.routingTable
   }
 
   private pump (): void {
@@ -199,7 +203,7 @@ export class DocumentRouting {
    * neighbour has would wait out its lookup timeout to say "unavailable".
    */
   private async serverInSight (): Promise<boolean> {
-    const dht = this.libp2p.services.dht as RoutingTableView | undefined
+    const dht = this.dht
     const table = dht?.routingTable
 
     if (table == null || table.size > 0 || this.libp2p.getDialQueue().length > 0) {
