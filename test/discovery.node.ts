@@ -7,6 +7,7 @@
  * not every peer of the server.
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -16,8 +17,10 @@ import { loopbackPeer, sleep, waitFor } from '../harness/peers.ts'
 import { DEFAULT_DISCOVERY_INTERVAL, DEFAULT_DISCOVERY_TOPIC } from '../src/config/constants.ts'
 import { addressDiscovery } from '../src/config/discovery.ts'
 import { createPeer } from '../src/index.ts'
+import { dialDiscoveredPeers } from '../src/node/discovery-dialer.ts'
 import type { Docpeer } from '../src/index.ts'
 import type { PeerId } from '@libp2p/interface'
+import type { AddressInfo } from 'node:net'
 
 /** a daemon whose announcements start every `interval` ms and back off to `maxInterval` */
 async function announcer (interval: number, maxInterval: number): Promise<Docpeer> {
@@ -204,5 +207,110 @@ describe('discovery: announcements on the server\'s topic', function () {
     await sleep(200)
 
     expect(await addressesOf(listener, victim.peerId)).to.deep.equal([])
+  })
+})
+
+describe('discovery: who dials when two peers discover each other', function () {
+  this.timeout(30_000)
+
+  const peers: Docpeer[] = []
+  const stops: Array<() => void> = []
+
+  afterEach(async () => {
+    stops.splice(0).forEach(stop => { stop() })
+    await Promise.all(peers.splice(0).map(async peer => peer.stop()))
+  })
+
+  /** two daemons that know nothing of each other, the one whose id sorts first as `first` */
+  async function pair (): Promise<{ first: Docpeer, second: Docpeer }> {
+    const [x, y] = await Promise.all([0, 1].map(async () => loopbackPeer({ dht: false, dialDiscovered: false })))
+    peers.push(x, y)
+    return x.peerId.toString() < y.peerId.toString() ? { first: x, second: y } : { first: y, second: x }
+  }
+
+  /** runs docpeer's discovery dialer on `peer`, waiting `deferMs` where the other dials first */
+  function dialer (peer: Docpeer, deferMs: number): void {
+    stops.push(dialDiscoveredPeers(peer.libp2p, { maxConnections: Infinity, maxDialed: 4, deferMs }))
+  }
+
+  /** what a discovery module does when it hears `of`: its addresses into the store, then the event */
+  async function discovers (peer: Docpeer, of: Docpeer): Promise<void> {
+    await peer.libp2p.peerStore.merge(of.peerId, { multiaddrs: of.libp2p.getMultiaddrs() })
+    peer.libp2p.safeDispatchEvent('peer:discovery', { detail: { id: of.peerId, multiaddrs: of.libp2p.getMultiaddrs() } })
+  }
+
+  const directions = (peer: Docpeer, other: Docpeer): string[] => peer.libp2p.getConnections(other.peerId).map(c => c.direction)
+
+  it('two peers that discover each other at once end up with one connection, dialed by the one whose id sorts first', async () => {
+    const { first, second } = await pair()
+    dialer(first, 1000)
+    dialer(second, 1000)
+
+    // both hear each other in the same turn, as two pages announcing through one server do
+    await Promise.all([discovers(first, second), discovers(second, first)])
+    await waitFor(() => directions(first, second).length > 0, 10_000, 'a connection between them')
+    // past the wait of the second: it found the connection there and did not dial
+    await sleep(1500)
+
+    // (both dialing at once left two connections; between two pages, two WebRTC connections, or
+    // none when both handshakes through the relay failed on each other)
+    expect(directions(first, second)).to.deep.equal(['outbound'])
+    expect(directions(second, first)).to.deep.equal(['inbound'])
+  })
+
+  it('a peer that discovered one whose id sorts first dials it itself once it waited and no connection came', async () => {
+    const { first, second } = await pair()
+    dialer(first, 1000)
+    dialer(second, 1000)
+
+    // only the second heard of the first (the first's announcement reached it, not the reverse)
+    const heard = Date.now()
+    await discovers(second, first)
+    await waitFor(() => directions(second, first).length > 0, 10_000, 'the second dialing the first')
+    const waited = Date.now() - heard
+
+    expect(directions(second, first)).to.deep.equal(['outbound'])
+    expect(waited, 'ms from hearing to the connection').to.be.at.least(900)
+  })
+
+  it('a failed dial of a discovered peer is tried again, and not once it connected', async () => {
+    const { first: x, second: y } = await pair()
+    dialer(x, 300)
+    dialer(y, 300)
+
+    // x first hears of y at an address that drops every connection (as a WebRTC handshake that
+    // timed out fails); once x tried it, y's real addresses replace it
+    let tried = 0
+    const dropper = createServer(socket => {
+      tried++
+      socket.destroy()
+      void x.libp2p.peerStore.patch(y.peerId, { multiaddrs: y.libp2p.getMultiaddrs() })
+    })
+    await new Promise<void>(resolve => dropper.listen(0, '127.0.0.1', resolve))
+
+    try {
+      const dropping = multiaddr(`/ip4/127.0.0.1/tcp/${(dropper.address() as AddressInfo).port}`)
+      await x.libp2p.peerStore.merge(y.peerId, { multiaddrs: [dropping] })
+      x.libp2p.safeDispatchEvent('peer:discovery', { detail: { id: y.peerId, multiaddrs: [dropping] } })
+
+      await waitFor(() => directions(x, y).length > 0, 10_000, 'x connected to y after trying again')
+      // past the longest wait before a third attempt: none came
+      await sleep(2000)
+
+      expect(tried).to.equal(1)
+      expect(directions(x, y)).to.deep.equal(['outbound'])
+    } finally {
+      dropper.close()
+    }
+  })
+
+  it('a peer that discovered one whose id sorts last dials it at once', async () => {
+    const { first, second } = await pair()
+    dialer(first, 60_000)
+    dialer(second, 60_000)
+
+    await discovers(first, second)
+    await waitFor(() => directions(first, second).length > 0, 10_000, 'the first dialing the second')
+    expect(directions(first, second)).to.deep.equal(['outbound'])
   })
 })

@@ -24,9 +24,9 @@ function serverAddr (server: Docpeer, transport: string): string {
   return addr
 }
 
-async function startPage (harness: BrowserHarness): Promise<{ page: Page, peerId: string }> {
+async function startPage (harness: BrowserHarness, init: Record<string, unknown> = {}): Promise<{ page: Page, peerId: string }> {
   const page = await harness.openPage()
-  const peerId = await page.evaluate(async () => window.docpeerTest.start())
+  const peerId = await page.evaluate(async (init) => window.docpeerTest.start(init), init)
   return { page, peerId }
 }
 
@@ -78,8 +78,9 @@ describe('browser peer in Chromium (libp2p)', function () {
   })
 
   it('connects two pages over WebRTC through the relay', async () => {
-    const a = await startPage(harness)
-    const b = await startPage(harness)
+    // the test dials: the pages' discovery dialers would race it with a handshake of their own
+    const a = await startPage(harness, { dialDiscovered: false })
+    const b = await startPage(harness, { dialDiscovered: false })
     const ws = serverAddr(server, '/ws/')
 
     await a.page.evaluate(async (addr) => window.docpeerTest.dial(addr), ws)
