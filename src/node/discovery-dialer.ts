@@ -136,12 +136,13 @@ export function dialDiscoveredPeers (libp2p: Libp2p, init: DiscoveryDialerInit):
 
   const onDiscovery = (evt: CustomEvent<PeerInfo>): void => {
     const { id } = evt.detail
+    const key = id.toString()
 
-    if (id.equals(libp2p.peerId) || dialing.has(id.toString()) || deferred.has(id.toString()) || libp2p.getConnections(id).length > 0) {
+    if (key === self || dialing.has(key) || deferred.has(key) || libp2p.getConnections(id).length > 0) {
       return
     }
 
-    if (id.toString() < self) {
+    if (key < self) {
       log.trace('discovered peer %p dials first; dialing it in %d ms if it has not', id, deferMs)
       later(id, deferMs, 1)
       return
