@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'aegir/chai'
 import { chromium } from 'playwright-core'
-import { CHROMIUM, CHROMIUM_ARGS, NETNS_HOST } from './fixtures/harness.ts'
+import { CHROMIUM, CHROMIUM_ARGS, NETNS_HOST, PageLogs } from './fixtures/harness.ts'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import type { Browser, Page } from 'playwright-core'
 
@@ -75,6 +75,7 @@ describe('demo page in Chromium', function () {
   let browser: Browser
   let demo: RunningDemo
   let dataDir: string
+  const logs = new PageLogs()
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'docpeer-demo-test-'))
@@ -94,6 +95,10 @@ describe('demo page in Chromium', function () {
     await rm(dataDir, { recursive: true, force: true })
   })
 
+  afterEach(async function () {
+    await logs.endTest(this.currentTest)
+  })
+
   it('two browsers and the server edit one list; the browsers connect over WebRTC', async () => {
     // two contexts: two browsers with their own storage, so they can only meet over the network
     const pages: Page[] = []
@@ -101,6 +106,7 @@ describe('demo page in Chromium', function () {
     for (let i = 0; i < 2; i++) {
       const context = await browser.newContext({ viewport: { width: 1120, height: 760 } })
       const page = await context.newPage()
+      await logs.watch(page)
       await page.goto(demo.url)
       pages.push(page)
     }
@@ -144,6 +150,7 @@ describe('demo page in Chromium', function () {
   it('fits a 390 px phone: logo not squashed, no sideways scroll, delete button without hover, long todos cut', async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true })
     const page = await context.newPage()
+    await logs.watch(page)
     await page.goto(demo.url)
     await page.waitForFunction(() => window.demo.syncState === 'synced')
 
@@ -184,6 +191,7 @@ describe('demo page in Chromium', function () {
   it('tells the truth while the server is down and reconnects a tab left open when it restarts', async () => {
     const context = await browser.newContext({ viewport: { width: 1120, height: 760 } })
     const page = await context.newPage()
+    await logs.watch(page)
     await page.goto(demo.url)
     await page.waitForFunction(() => window.demo.syncState === 'synced')
 

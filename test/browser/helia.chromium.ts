@@ -41,7 +41,9 @@ describe('helia in a browser peer (Chromium)', function () {
     await harness?.stop()
   })
 
-  afterEach(async () => {
+  afterEach(async function () {
+    await harness.logs.endTest(this.currentTest)
+
     for (const context of harness.browser.contexts()) {
       await context.close()
     }

@@ -48,7 +48,9 @@ describe('browser peer in Chromium (libp2p)', function () {
     server = await createPeer({ role: 'server', host: NETNS_HOST, mdns: false, iceServers: [] })
   })
 
-  afterEach(async () => {
+  afterEach(async function () {
+    harness.logs.endTest(this.currentTest)
+
     for (const context of harness.browser.contexts()) {
       await context.close()
     }

@@ -103,7 +103,9 @@ describe('browser peer in Chromium (document sync)', function () {
     server = await createPeer({ role: 'server', host: NETNS_HOST, mdns: false, iceServers: [] })
   })
 
-  afterEach(async () => {
+  afterEach(async function () {
+    await harness.logs.endTest(this.currentTest)
+
     for (const context of harness.browser.contexts()) {
       await context.close()
     }
