@@ -49,7 +49,7 @@ describe('browser peer in Chromium (libp2p)', function () {
   })
 
   afterEach(async function () {
-    harness.logs.endTest(this.currentTest)
+    await harness.logs.endTest(this.currentTest)
 
     for (const context of harness.browser.contexts()) {
       await context.close()
