@@ -13,7 +13,7 @@ import { expect } from 'aegir/chai'
 import { chromium } from 'playwright-core'
 import { startLabPeer, withNatLab } from '../harness/lab/scenarios.ts'
 import { bundleBrowser } from '../scripts/demo/bundle.ts'
-import { CHROMIUM, CHROMIUM_ARGS } from './browser/fixtures/harness.ts'
+import { CHROMIUM, CHROMIUM_ARGS, PageLogs } from './browser/fixtures/harness.ts'
 import type { ConnectionInfo } from './browser/fixtures/page.ts'
 
 const PAGE_ENTRY = fileURLToPath(new URL('./browser/fixtures/page.ts', import.meta.url))
@@ -22,6 +22,11 @@ const ORIGIN = 'http://127.0.0.1:9'
 
 describe('NAT lab: browser behind NAT to daemon behind NAT', function () {
   this.timeout(180_000)
+  const logs = new PageLogs()
+
+  afterEach(async function () {
+    await logs.endTest(this.currentTest)
+  })
 
   it('syncs a document on a direct WebRTC connection, with no server copy', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'docpeer-lab-browser-'))
@@ -41,6 +46,7 @@ describe('NAT lab: browser behind NAT to daemon behind NAT', function () {
 
         try {
           const page = await browser.newPage()
+          await logs.watch(page)
           await page.route(`${ORIGIN}/**`, async route => {
             const path = new URL(route.request().url()).pathname
             await (path === '/page.js'
