@@ -91,7 +91,7 @@ export function dialDiscoveredPeers (libp2p: Libp2p, init: DiscoveryDialerInit):
       dial(id, attempt)
     }, ms)
     // in Node.js, a pending wait must not keep a process alive that is otherwise done
-    ;(timer as { unref?(): void }).unref?.()
+    timer.unref?.()
     deferred.set(key, timer)
   }
 
