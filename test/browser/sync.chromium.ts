@@ -12,6 +12,7 @@ import { expect } from 'aegir/chai'
 import { createPeer, SYNC_PROTOCOL } from '../../src/index.ts'
 import { NETNS_HOST, startHarness } from './fixtures/harness.ts'
 import type { BrowserHarness } from './fixtures/harness.ts'
+import type { PageLogs } from './fixtures/page-logs.ts'
 import type { Docpeer } from '../../src/index.ts'
 import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
 import type { BrowserContext, Page } from 'playwright-core'
@@ -26,11 +27,22 @@ interface ServerProcess {
 }
 
 /**
- * A server-role peer in a child process (see fixtures/server-process.ts for why).
+ * A server-role peer in a child process (see fixtures/server-process.ts for why). What happens to it
+ * is kept in `logs` among the pages' lines: its stderr, when it exits and how, and an exit the test
+ * did not ask for (a crash), which the pages would only show as a server gone away.
  */
-async function startServerProcess (): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [SERVER_PROCESS, NETNS_HOST], { stdio: ['ignore', 'pipe', 'inherit'] })
+async function startServerProcess (logs: PageLogs): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [SERVER_PROCESS, NETNS_HOST], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stopAt: number | undefined
   const exited = new Promise(resolve => child.once('exit', resolve))
+  child.once('exit', (code, signal) => {
+    const why = stopAt == null ? 'by itself' : `${Date.now() - stopAt} ms after SIGINT`
+    logs.note(`the server process (pid ${child.pid}) exited ${why}: code ${code}, signal ${signal}`)
+  })
+  createInterface({ input: child.stderr }).on('line', line => {
+    process.stderr.write(`${line}\n`)
+    logs.note(`server process stderr: ${line}`)
+  })
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', resolve)
     child.once('exit', code => { reject(new Error(`server process exited with ${code}`)) })
@@ -42,6 +54,7 @@ async function startServerProcess (): Promise<ServerProcess> {
     addrs,
     async stop () {
       if (child.exitCode == null && child.signalCode == null) {
+        stopAt ??= Date.now()
         child.kill('SIGINT')
       }
 
@@ -140,7 +153,7 @@ describe('browser peer in Chromium (document sync)', function () {
 
   it('two pages sync over their direct WebRTC connection, and keep syncing after the server stops', async () => {
     // this test stops the server while the pages are connected: a server of its own, in a process
-    const daemon = await startServerProcess()
+    const daemon = await startServerProcess(harness.logs)
 
     try {
       const a = await startPage(harness)
@@ -222,7 +235,7 @@ describe('browser peer in Chromium (document sync)', function () {
 
   it('two tabs reachable over both WebRTC and the BroadcastChannel keep syncing when the WebRTC connection closes', async () => {
     // the same automerge peer over two adapters: losing it on one must not lose it on the other
-    const daemon = await startServerProcess()
+    const daemon = await startServerProcess(harness.logs)
 
     try {
       const context = await harness.newContext()
