@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { expect } from 'aegir/chai'
-import { loopbackPeer, sleep, waitFor } from '../harness/peers.ts'
+import { LOOPBACK_TCP, loopbackPeer, sleep, waitFor } from '../harness/peers.ts'
 import { DEFAULT_DISCOVERY_INTERVAL, DEFAULT_DISCOVERY_TOPIC } from '../src/config/constants.ts'
 import { addressDiscovery } from '../src/config/discovery.ts'
 import { createPeer } from '../src/index.ts'
@@ -302,6 +302,24 @@ describe('discovery: who dials when two peers discover each other', function () 
     } finally {
       dropper.close()
     }
+  })
+
+  it('a peer connected to a discovered one only through a relay (a limited connection) still dials it', async () => {
+    // what a WebRTC dial through a relay leaves behind, failed or not: the relayed connection
+    const [relay, x, y] = await Promise.all([
+      loopbackPeer({ role: 'server', dht: false, dialDiscovered: false }),
+      loopbackPeer({ dht: false, dialDiscovered: false }),
+      loopbackPeer({ dht: false, dialDiscovered: false, listen: [LOOPBACK_TCP, '/p2p-circuit'] })
+    ])
+    peers.push(relay, x, y)
+    await y.libp2p.dial(relay.libp2p.getMultiaddrs()[0])
+    await waitFor(() => y.libp2p.getMultiaddrs().some(ma => ma.toString().includes('/p2p-circuit')), 10_000, 'a relay reservation')
+    const relayed = await x.libp2p.dial(y.libp2p.getMultiaddrs().find(ma => ma.toString().includes('/p2p-circuit'))!)
+    expect(relayed.limits, 'the relayed connection has limits').to.not.equal(undefined)
+
+    dialer(x, 300)
+    await discovers(x, y)
+    await waitFor(() => x.libp2p.getConnections(y.peerId).some(c => c.limits == null), 10_000, 'x dialing y beside the relayed connection')
   })
 
   it('a peer that discovered one whose id sorts last dials it at once', async () => {
