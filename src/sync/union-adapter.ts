@@ -22,7 +22,8 @@ interface Route {
 
 export interface UnionNetworkAdapterInit {
   /**
-   * Where to say that a message was dropped because no adapter reaches its target.
+   * Where to say which ways reach a peer as they come and go, and that a message was dropped
+   * because no adapter reaches its target.
    */
   log?(format: string, ...args: unknown[]): void
 }
@@ -93,6 +94,7 @@ export class UnionNetworkAdapter extends NetworkAdapter {
 
     routes.push({ adapter, metadata: peerMetadata })
     this.routes.set(peerId, routes)
+    this.log('%s reached through %s (%d ways)', peerId, nameOf(adapter), routes.length)
 
     if (routes.length === 1) {
       this.emit('peer-candidate', { peerId, peerMetadata })
@@ -108,6 +110,7 @@ export class UnionNetworkAdapter extends NetworkAdapter {
     }
 
     routes.splice(index, 1)
+    this.log('%s no longer reached through %s (%d ways left)', peerId, nameOf(adapter), routes.length)
 
     if (routes.length === 0) {
       this.routes.delete(peerId)
@@ -132,4 +135,9 @@ export class UnionNetworkAdapter extends NetworkAdapter {
       this.emit('close')
     }
   }
+}
+
+/** an adapter's class name, for the log */
+function nameOf (adapter: NetworkAdapterInterface): string {
+  return adapter.constructor.name
 }
