@@ -5,6 +5,7 @@
  */
 import * as Automerge from '@automerge/automerge'
 import { generateAutomergeUrl, parseAutomergeUrl, Repo } from '@automerge/automerge-repo'
+import { BroadcastChannelNetworkAdapter } from '@automerge/automerge-repo-network-broadcastchannel'
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
 import { expect } from 'aegir/chai'
 import { lastStep, loopbackPeer, sleep, waitFor } from '../harness/peers.ts'
@@ -57,6 +58,29 @@ describe('access: documents go only where they are asked for or meant to go', fu
     // asking works
     const found = await otherClient.repo!.find<{ text: string }>(handle.url)
     expect(found.doc().text).to.equal('mine')
+  })
+
+  it('a peer whose messages go through another adapter (a tab\'s BroadcastChannel) keeps that adapter\'s share policy while libp2p also reaches it', async () => {
+    // two tabs of one origin: the channel finds them at once, a libp2p connection comes later
+    const channelName = `docpeer-test-${Date.now()}-${Math.random()}`
+    const [a, b] = await Promise.all([0, 1].map(async () => loopbackPeer({ repo: { storage: 'memory', network: [new BroadcastChannelNetworkAdapter({ channelName })] } })))
+    peers = [a, b]
+    await waitFor(() => a.repo!.peers.includes(b.peerId.toString() as any) && b.repo!.peers.includes(a.peerId.toString() as any), 10_000, 'the tabs to find each other on the channel')
+    await b.libp2p.dial(a.libp2p.getMultiaddrs()[0])
+    await waitFor(() => a.syncAdapter!.peers.includes(b.peerId.toString() as any) && b.syncAdapter!.peers.includes(a.peerId.toString() as any), 10_000, 'the libp2p sync between them')
+
+    // offered unasked, as automerge offers every document to a tab (not chosen: libp2p's rules
+    // would offer it nothing)
+    const handle = a.repo!.create({ step: 1 })
+    await waitFor(() => b.repo!.handles[handle.documentId]?.isReady() === true, 10_000, 'the document to reach the other tab unasked')
+
+    // the share decisions made again (as when a chosen server goes away), then libp2p closes
+    a.repo!.shareConfigChanged()
+    await sleep(200)
+    await a.libp2p.hangUp(b.peerId)
+    handle.change(d => { d.step = 2 })
+    const seen = b.repo!.handles[handle.documentId]
+    await waitFor(() => seen.doc()?.step === 2, 10_000, 'the change to reach the other tab over the channel')
   })
 
   it('a server passes a lookup on to the peers it chose only, and the document reaches only the one that asked', async () => {

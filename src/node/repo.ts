@@ -103,9 +103,19 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
 
   // with more adapters, one peer can be reachable through several (a tab over BroadcastChannel
   // and WebRTC): the union keeps the Repo from dropping it when only one of the ways closes
-  const network = options.network == null || options.network.length === 0
-    ? [guarded]
-    : [new UnionNetworkAdapter([guarded, ...options.network], { log: libp2p.logger.forComponent('docpeer:repo-network') })]
+  const union = options.network == null || options.network.length === 0
+    ? undefined
+    : new UnionNetworkAdapter([guarded, ...options.network], { log: libp2p.logger.forComponent('docpeer:repo-network') })
+  const network = union == null ? [guarded] : [union]
+  // whether messages to a peer go through the access adapter, whose rules then decide what the
+  // peer is offered. A tab reached over both BroadcastChannel and WebRTC gets its messages through
+  // the way that announced it first (the channel), so a tab's rules apply to it: judged by the
+  // libp2p rules while WebRTC was up, a tab that was not a chosen peer was dropped from a
+  // document's sync when any share decision was made again (say, the server went away), and
+  // kept out of it once WebRTC closed although the channel still reached it.
+  const throughGuard = (peer: string): boolean => union == null
+    ? guard?.guarded.reaches(peer) === true
+    : union.routeOf(peer as RepoPeerId) === guarded
 
   // the share hooks read `repo` only once it exists
   const config: RepoConfig = {
@@ -113,7 +123,7 @@ export async function startRepo (libp2p: Libp2pSyncComponents, options: RepoOpti
     network,
     storage: documentStorage(options.storage, dataDir),
     ...(guard != null
-      ? { shareConfig: shareConfig(guard, documentId => repo.handles[documentId]?.isReady() ?? false, options.sharePolicy) }
+      ? { shareConfig: shareConfig(guard, throughGuard, documentId => repo.handles[documentId]?.isReady() ?? false, options.sharePolicy) }
       : { sharePolicy: options.sharePolicy })
   }
 
@@ -173,13 +183,14 @@ function guardOf (adapter: Libp2pNetworkAdapter, access: AccessController, libp2
 }
 
 /**
- * automerge-repo's share hooks from the access lists, for peers reached through the access adapter;
- * peers of other adapters keep automerge-repo's defaults (or the caller's `sharePolicy`).
+ * automerge-repo's share hooks from the access lists, for peers whose messages go through the
+ * access adapter (`throughGuard`); peers of other adapters keep automerge-repo's defaults (or the
+ * caller's `sharePolicy`).
  */
-function shareConfig ({ guarded, access, lookups }: Guard, holds: (documentId: DocumentId) => boolean, policy?: SharePolicy): ShareConfig {
+function shareConfig ({ guarded, access, lookups }: Guard, throughGuard: (peer: string) => boolean, holds: (documentId: DocumentId) => boolean, policy?: SharePolicy): ShareConfig {
   return {
     announce: async (peer, documentId) => {
-      if (!guarded.reaches(peer)) {
+      if (!throughGuard(peer)) {
         return policy?.(peer, documentId) ?? true
       }
 
@@ -202,7 +213,7 @@ function shareConfig ({ guarded, access, lookups }: Guard, holds: (documentId: D
 
       return policy?.(peer, documentId) ?? access.announces(peer, documentId)
     },
-    access: async (peer, documentId) => !guarded.reaches(peer) || access.list.rightOf(peer, documentId) !== 'none'
+    access: async (peer, documentId) => !throughGuard(peer) || access.list.rightOf(peer, documentId) !== 'none'
   }
 }
 

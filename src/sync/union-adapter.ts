@@ -65,6 +65,14 @@ export class UnionNetworkAdapter extends NetworkAdapter {
     }
   }
 
+  /**
+   * The adapter messages to `peerId` go through (the first that announced it and still reaches
+   * it), if any does.
+   */
+  routeOf (peerId: PeerId): NetworkAdapterInterface | undefined {
+    return this.routes.get(peerId)?.[0]?.adapter
+  }
+
   send (message: Message): void {
     const route = this.routes.get(message.targetId)?.[0]
 
