@@ -23,6 +23,7 @@ import { lpStream } from '@libp2p/utils'
 import { base16 } from 'multiformats/bases/base16'
 import { PROTOCOL_PREFIX } from '../constants.ts'
 import { documentKey } from './providers.ts'
+import { unlimitedConnection } from './unlimited-connection.ts'
 import type { AccessController } from '../access/index.ts'
 import type { AccessNetworkAdapter } from '../access/index.ts'
 import type { DocumentId, Repo } from '@automerge/automerge-repo'
@@ -294,7 +295,7 @@ export class CommonDocuments {
   }
 
   private connectionTo (peer: string): Connection | undefined {
-    return this.libp2p.getConnections(peerIdFromString(peer)).find(c => c.status === 'open' && c.limits == null)
+    return unlimitedConnection(this.libp2p, peerIdFromString(peer))
   }
 
   /**

@@ -19,6 +19,7 @@
  */
 import { InvalidParametersError } from '@libp2p/interface'
 import { DEFAULT_DISCOVERED_DIALS } from '../config/constants.ts'
+import { unlimitedConnection } from './unlimited-connection.ts'
 import type { Libp2p, Logger, PeerId, PeerInfo } from '@libp2p/interface'
 
 export interface DiscoveryDialerInit {
@@ -98,7 +99,7 @@ export function dialDiscoveredPeers (libp2p: Libp2p, init: DiscoveryDialerInit):
   const dial = (id: PeerId, attempt = 1): void => {
     const key = id.toString()
 
-    if (stopped || dialing.has(key) || connected(libp2p, id)) {
+    if (stopped || dialing.has(key) || unlimitedConnection(libp2p, id) != null) {
       return
     }
 
@@ -138,7 +139,7 @@ export function dialDiscoveredPeers (libp2p: Libp2p, init: DiscoveryDialerInit):
     const { id } = evt.detail
     const key = id.toString()
 
-    if (key === self || dialing.has(key) || deferred.has(key) || connected(libp2p, id)) {
+    if (key === self || dialing.has(key) || deferred.has(key) || unlimitedConnection(libp2p, id) != null) {
       return
     }
 
@@ -165,14 +166,4 @@ export function dialDiscoveredPeers (libp2p: Libp2p, init: DiscoveryDialerInit):
     libp2p.removeEventListener('peer:discovery', onDiscovery)
     libp2p.removeEventListener('peer:disconnect', onDisconnect)
   }
-}
-
-/**
- * Whether `libp2p` has a connection to `id` that needs no dial: open and without limits, as libp2p
- * itself decides whether a dial reuses a connection. A WebRTC dial through a relay leaves the
- * relayed (limited) connection it signalled over, and a failed one leaves it open too: counted, it
- * stopped every later attempt (two pages stayed apart after one WebRTC handshake timed out).
- */
-function connected (libp2p: Libp2p, id: PeerId): boolean {
-  return libp2p.getConnections(id).some(connection => connection.status === 'open' && connection.limits == null)
 }
