@@ -7,13 +7,19 @@
  * WebSocket clients are not authenticated by key: any client may claim any automerge peer id, as
  * with automerge's own sync server, and docpeer's access lists (bound to libp2p peer ids) do not
  * apply to them. So the bridge listens on loopback unless told otherwise, and with a `token` it
- * accepts only clients whose URL carries `?token=<token>` (the `url` it reports does).
+ * accepts only clients whose URL carries `?token=<token>` (the `url` it reports does). A client
+ * that sends a frame that is not a well-formed message, or presents a libp2p peer id, is closed
+ * (checked-server-adapter.ts).
  */
 import { timingSafeEqual } from 'node:crypto'
-import { WebSocketServerAdapter } from '@automerge/automerge-repo-network-websocket'
 import { WebSocketServer } from 'ws'
+import { CheckedWebSocketServerAdapter } from './checked-server-adapter.ts'
+import type { RefusedClient } from './checked-server-adapter.ts'
+import type { WebSocketServerAdapter } from '@automerge/automerge-repo-network-websocket'
 import type { IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
+
+export type { RefusedClient }
 
 export interface AutomergeWebSocketBridgeInit {
   /**
@@ -32,6 +38,11 @@ export interface AutomergeWebSocketBridgeInit {
    * Accept only clients that connect with `?token=<token>` in the URL.
    */
   token?: string
+
+  /**
+   * Called for each client closed for a bad frame or a libp2p peer id, with why.
+   */
+  onRefused?(client: RefusedClient): void
 }
 
 export interface AutomergeWebSocketBridge {
@@ -83,7 +94,7 @@ export async function automergeWebSocketBridge (init: AutomergeWebSocketBridgeIn
 
   return {
     // the adapter is typed against isomorphic-ws's copy of the ws types; the server is the same class
-    adapter: new WebSocketServerAdapter(server as unknown as ConstructorParameters<typeof WebSocketServerAdapter>[0]),
+    adapter: new CheckedWebSocketServerAdapter(server as unknown as ConstructorParameters<typeof WebSocketServerAdapter>[0], { onRefused: init.onRefused }),
     host: address,
     port,
     url: `ws://${urlHost}:${port}${token == null ? '' : `/?token=${encodeURIComponent(token)}`}`,

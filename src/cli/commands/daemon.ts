@@ -78,12 +78,13 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
   }
 
   const metrics = values.metrics == null ? undefined : parseMetricsAddress(values.metrics as string)
+  const report = reporter(io, json)
 
   // the bridge listens before the peer starts, so a taken port fails before anything else runs
   const bridge = bridgeAt == null
     ? undefined
     // imported only when asked for: it loads the ws server and automerge's WebSocket adapter
-    : await (await import('../../bridge/index.ts')).automergeWebSocketBridge(bridgeAt)
+    : await (await import('../../bridge/index.ts')).automergeWebSocketBridge({ ...bridgeAt, onRefused: client => { report.bridgeRefused(client) } })
 
   // bin/docpeer.js ends this process with process.exit(), so a stopped WebRTC Direct listener can be
   // kept until then: freed, a browser's late dial could abort the stop (ice-udp-mux-policy.ts)
@@ -113,7 +114,6 @@ export async function daemonCommand (args: string[], io: CliIO): Promise<number>
     throw err
   })
 
-  const report = reporter(io, json)
   const reportReachability = reachabilityReporter(io, json, role)
   report.started(peer)
   reportReachability(peer)
@@ -159,6 +159,7 @@ interface Reporter {
   addresses(peer: Docpeer): void
   connection(event: 'connect' | 'disconnect', peerId: string, remoteAddr: string): void
   bridge(url: string): void
+  bridgeRefused(client: { senderId?: string, reason: string }): void
   extras(where: { controlSocket?: string, metricsUrl?: string }): void
   stopping(): void
 }
@@ -219,6 +220,14 @@ function reporter (io: CliIO, json: boolean): Reporter {
       }
 
       io.out(`automerge WebSocket sync on ${url}`)
+    },
+    bridgeRefused ({ senderId, reason }) {
+      if (json) {
+        io.out(JSON.stringify({ event: 'automerge-ws-refused', senderId, reason }))
+        return
+      }
+
+      io.out(`automerge WebSocket client ${senderId ?? '(no id)'} closed: ${reason}`)
     },
     extras ({ controlSocket, metricsUrl }) {
       if (json) {
