@@ -1,8 +1,9 @@
 /**
- * The automerge WebSocket bridge and bad clients: a frame that is not a well-formed message, or a
- * join that presents a libp2p peer id, closes that client with an error. The node (this test's
- * process: the bridge runs in it) stays up, and its libp2p peer and its good WebSocket client
- * keep syncing. `docpeer daemon --automerge-ws` says which client it closed and stops cleanly.
+ * The automerge WebSocket bridge and bad clients: a frame that is not a well-formed message, a
+ * frame `ws` refuses (over 64 MiB, text that is not UTF-8), or a join that presents a libp2p peer
+ * id closes that client. The node (this test's process: the bridge runs in it) stays up, and its
+ * libp2p peer and its good WebSocket client keep syncing. `docpeer daemon --automerge-ws` says
+ * which client it closed and stops cleanly.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -32,7 +33,7 @@ interface Closed {
  * Opens a raw WebSocket to the bridge, sends `frames` one after the other (each once the previous
  * one's answer, if any, came), and resolves with how the bridge closed it.
  */
-async function sendAndWaitForClose (url: string, frames: Uint8Array[]): Promise<Closed> {
+async function sendAndWaitForClose (url: string, frames: Uint8Array[], options: { binary?: boolean } = {}): Promise<Closed> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url)
     const pending = [...frames]
@@ -42,7 +43,7 @@ async function sendAndWaitForClose (url: string, frames: Uint8Array[]): Promise<
       reject(new Error('the bridge did not close the socket within 10 s'))
     }, 10_000)
 
-    socket.on('open', () => { socket.send(pending.shift()!) })
+    socket.on('open', () => { socket.send(pending.shift()!, { binary: options.binary ?? true }) })
     socket.on('message', data => {
       const message = cbor.decode(data as Uint8Array) as { type: string, message?: string }
 
@@ -87,7 +88,7 @@ describe('the automerge WebSocket bridge and bad clients', () => {
     refused.length = 0
   })
 
-  it('closes a client that sends a malformed frame or a libp2p peer id; the node and its other peers go on syncing', async () => {
+  it('closes a client that sends a malformed frame, a frame ws refuses or a libp2p peer id; the node and its other peers go on syncing', async () => {
     bridge = await automergeWebSocketBridge({ port: 0, onRefused: client => { refused.push(client) } })
     const daemon = await createPeer({ ...LOOPBACK, repo: { network: [bridge.adapter] } })
     peers.push(daemon)
@@ -119,6 +120,14 @@ describe('the automerge WebSocket bridge and bad clients', () => {
     }
 
     expect(refused.map(client => client.senderId)).to.deep.equal([undefined, undefined, undefined, 'app-1', undefined, 'app-2', libp2pPeer.peerId.toString()])
+
+    // frames ws itself refuses, which it reports as a socket error: with no listener for it, that
+    // also ended the process
+    const tooLarge = await sendAndWaitForClose(bridge.url, [new Uint8Array(64 * 1024 * 1024 + 1)])
+    expect(tooLarge.code).to.equal(1009)
+    const notUtf8 = await sendAndWaitForClose(bridge.url, [Uint8Array.of(0xff, 0xfe)], { binary: false })
+    expect(notUtf8.code).to.equal(1007)
+    expect(refused.slice(7).map(client => client.reason)).to.deep.equal(['Max payload size exceeded', 'Invalid WebSocket frame: invalid UTF-8 sequence'])
 
     // the libp2p peer whose id was claimed still gets the client's changes through the daemon,
     // and the client gets the peer's

@@ -9,6 +9,10 @@
  * A client may not present a libp2p peer id either: the bridge cannot check it (only noise on a
  * libp2p connection proves one), and a client claiming a libp2p peer's id would take that peer's
  * messages in the Repo's routing.
+ *
+ * Nor does the adapter listen for a socket's `error` event, which `ws` emits for a frame it cannot
+ * take (larger than the server's `maxPayload`, text that is not UTF-8, a bad opcode): with no
+ * listener, that too throws and ends the process. Here it is reported, and `ws` closes the socket.
  */
 import { WebSocketServerAdapter } from '@automerge/automerge-repo-network-websocket'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -36,6 +40,10 @@ export class CheckedWebSocketServerAdapter extends WebSocketServerAdapter {
   constructor (server: ConstructorParameters<typeof WebSocketServerAdapter>[0], init: CheckedWebSocketServerAdapterInit = {}) {
     super(server)
     this.onRefused = init.onRefused ?? (() => {})
+
+    server.on('connection', (socket: ClientSocket) => {
+      socket.on('error', (err: Error) => { this.onRefused({ senderId: this.senderIdOf(socket), reason: err.message }) })
+    })
   }
 
   receiveMessage (messageBytes: Uint8Array, socket: ClientSocket): void {
@@ -62,6 +70,10 @@ export class CheckedWebSocketServerAdapter extends WebSocketServerAdapter {
       // the client that sent it goes, the process stays
       this.refuse(socket, senderOf(message), `the frame could not be handled: ${err.message}`)
     }
+  }
+
+  private senderIdOf (socket: ClientSocket): string | undefined {
+    return Object.keys(this.sockets).find(peerId => this.sockets[peerId as keyof typeof this.sockets] === socket)
   }
 
   private refuse (socket: ClientSocket, senderId: string | undefined, reason: string): void {

@@ -8,11 +8,12 @@
  * with automerge's own sync server, and docpeer's access lists (bound to libp2p peer ids) do not
  * apply to them. So the bridge listens on loopback unless told otherwise, and with a `token` it
  * accepts only clients whose URL carries `?token=<token>` (the `url` it reports does). A client
- * that sends a frame that is not a well-formed message, or presents a libp2p peer id, is closed
- * (checked-server-adapter.ts).
+ * that sends a frame that is not a well-formed message, or one larger than a libp2p peer may send
+ * (64 MiB), or presents a libp2p peer id, is closed (checked-server-adapter.ts).
  */
 import { timingSafeEqual } from 'node:crypto'
 import { WebSocketServer } from 'ws'
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../sync/constants.ts'
 import { CheckedWebSocketServerAdapter } from './checked-server-adapter.ts'
 import type { RefusedClient } from './checked-server-adapter.ts'
 import type { WebSocketServerAdapter } from '@automerge/automerge-repo-network-websocket'
@@ -79,6 +80,8 @@ export async function automergeWebSocketBridge (init: AutomergeWebSocketBridgeIn
   const server = new WebSocketServer({
     port: init.port,
     host,
+    // a client's frame is bounded as a libp2p peer's is: a larger one closes the client (1009)
+    maxPayload: DEFAULT_MAX_MESSAGE_SIZE,
     ...(token == null ? {} : { verifyClient: ({ req }: { req: IncomingMessage }) => tokenMatches(req, token) })
   })
 
