@@ -13,10 +13,10 @@ import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import { mdns } from '@libp2p/mdns'
 import { tcp } from '@libp2p/tcp'
-import { webSockets } from '@libp2p/websockets'
 import { bootstrapDiscovery, commonConnectionOptions, commonServices } from './common.ts'
 import { DEFAULT_INBOUND_CONNECTION_THRESHOLD_DAEMON, DEFAULT_MAX_CONNECTIONS_DAEMON } from './constants.ts'
 import { natListen, natPeerDiscovery, natTransports, natAnnounceFilter } from './nat.ts'
+import { guardedWebSockets } from './websocket-listener-errors.ts'
 import type { ConfigInit } from './types.ts'
 import type { Libp2pOptions } from 'libp2p'
 
@@ -45,7 +45,7 @@ export function daemonOptions (init: ConfigInit): Libp2pOptions<any> {
     },
     transports: [
       tcp(),
-      webSockets(),
+      guardedWebSockets(),
       circuitRelayTransport(),
       ...natTransports(init.iceServers)
     ],

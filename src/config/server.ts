@@ -12,7 +12,6 @@ import { mdns } from '@libp2p/mdns'
 import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { tcp } from '@libp2p/tcp'
 import { webRTCDirect } from '@libp2p/webrtc'
-import { webSockets } from '@libp2p/websockets'
 import { bootstrapDiscovery, commonConnectionOptions, commonServices } from './common.ts'
 import {
   DEFAULT_DISCOVERY_TOPIC,
@@ -27,6 +26,7 @@ import {
   SERVER_PING_MIN_TIMEOUT
 } from './constants.ts'
 import { resolveTls } from './tls.ts'
+import { guardedWebSockets } from './websocket-listener-errors.ts'
 import type { ConfigInit, RelayServerLimits } from './types.ts'
 import type { Libp2pOptions } from 'libp2p'
 
@@ -76,7 +76,7 @@ export function serverOptions (init: ConfigInit): Libp2pOptions<any> {
     },
     transports: [
       tcp(),
-      webSockets(tls == null ? {} : { https: tls }),
+      guardedWebSockets(tls == null ? {} : { https: tls }),
       webRTCDirect({
         // libp2p's default is public STUN servers: a server dialed at a known address needs none
         rtcConfiguration: { iceServers: init.iceServers ?? [] }
