@@ -30,7 +30,7 @@ export interface RefusedClient {
 }
 
 export interface CheckedWebSocketServerAdapterInit {
-  /** called for every client closed for a bad frame */
+  /** called for every client closed for a bad frame, and for a socket error `ws` reports */
   onRefused?(client: RefusedClient): void
 }
 

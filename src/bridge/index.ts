@@ -41,7 +41,8 @@ export interface AutomergeWebSocketBridgeInit {
   token?: string
 
   /**
-   * Called for each client closed for a bad frame or a libp2p peer id, with why.
+   * Called for each client closed for a bad frame, a frame `ws` refuses or a libp2p peer id, with
+   * why.
    */
   onRefused?(client: RefusedClient): void
 }
