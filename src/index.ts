@@ -38,7 +38,7 @@ export type { ConfigInit, PeerRole, TlsPem, RelayServerLimits, Ports, IceServer 
 export * from './config/constants.ts'
 export { TlsConfigError, InvalidIceServerError } from './config/errors.ts'
 // storage errors
-export { KeyStoreError, DataDirError } from './storage/errors.ts'
+export { KeyStoreError, DataDirError, DocumentUnreadableError } from './storage/errors.ts'
 // automerge-repo sync over libp2p
 export * from './sync/index.ts'
 export { PROTOCOL_PREFIX } from './constants.ts'

@@ -19,6 +19,7 @@
  * document, looks up as `find()` does.
  */
 import { interpretAsDocumentId, Repo } from '@automerge/automerge-repo'
+import { explainUnreadable } from '../storage/unreadable-document.ts'
 import { withLookup } from './find-progress.ts'
 import { DEFAULT_LOOKUP_TIMEOUT } from './providers.ts'
 import type { Progress } from './find-progress.ts'
@@ -139,6 +140,16 @@ export class FindingRepo extends Repo {
   }
 
   override async find<T>(id: AnyDocumentId, options: FindOptions = {}): Promise<DocHandle<T>> {
+    try {
+      return await this.findAndLookUp<T>(id, options)
+    } catch (err) {
+      // a document whose stored chunks do not load fails with automerge's own parse error
+      const documentId = documentIdOf(id)
+      throw documentId == null ? err : await explainUnreadable(this, documentId, err)
+    }
+  }
+
+  private async findAndLookUp<T>(id: AnyDocumentId, options: FindOptions = {}): Promise<DocHandle<T>> {
     // an id that is not one is left to automerge-repo's find(), which rejects it
     const documentId = this.lookups == null ? undefined : documentIdOf(id)
 

@@ -27,3 +27,16 @@ export class DataDirError extends Error {
     this.name = 'DataDirError'
   }
 }
+
+/**
+ * A document is in storage but its stored data cannot be loaded (a damaged chunk file, say).
+ * docpeer leaves the data as it is: the error names the document and what the load said.
+ */
+export class DocumentUnreadableError extends Error {
+  static name = 'DocumentUnreadableError'
+
+  constructor (message = 'The document is stored but cannot be read') {
+    super(message)
+    this.name = 'DocumentUnreadableError'
+  }
+}

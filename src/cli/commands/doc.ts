@@ -2,6 +2,8 @@
  * `docpeer doc create|show|change|watch|heads|export|import|ls|rm`: automerge documents from the
  * command line, kept in a data directory or in a running peer reached with `--peer`.
  */
+import { parseAutomergeUrl } from '@automerge/automerge-repo'
+import { explainUnreadable } from '../../storage/unreadable-document.ts'
 import { parseCommandArgs, parseSeconds } from '../args.ts'
 import { DEFAULT_DATA_DIR, DEFAULT_DOC_TIMEOUT } from '../defaults.ts'
 import { exportDoc, importDoc, listDocs, removeDoc, showHeads } from '../doc-admin.ts'
@@ -176,7 +178,7 @@ async function find (session: DocSession, url: AutomergeUrl, signal: AbortSignal
       return undefined
     }
 
-    throw err
+    throw await explainUnreadable(session.repo, parseAutomergeUrl(url).documentId, err)
   }
 }
 
