@@ -23,6 +23,7 @@ import { assertSupportedRuntime } from './runtime.ts'
 import { settlePendingHandles } from './settle-handles.ts'
 import { bootstrapPeerIds, privateNetworkOptions } from './swarm-key.ts'
 import { SyncFirst } from './sync-first.ts'
+import { dialWebRTCOnceMore } from './webrtc-redial.ts'
 import type { Reachability } from './reachability.ts'
 import type { RepoOptions } from './repo.ts'
 import type { AccessMode, PeerAccess } from '../access/index.ts'
@@ -277,7 +278,7 @@ class DocpeerNode implements Docpeer {
   async dial (target: string | Multiaddr | PeerId, options?: AbortOptions): Promise<Connection> {
     const parsed = parseDialTarget(target)
     this.log('dialing %s', parsed.toString())
-    return isPeerId(parsed) ? dialById(this.libp2p, parsed, options) : this.libp2p.dial(parsed, options)
+    return isPeerId(parsed) ? dialById(this.libp2p, parsed, options) : dialWebRTCOnceMore(this.libp2p, parsed, this.log, options)
   }
 
   async syncWith (target: string | Multiaddr | PeerId, options?: SyncWithOptions): Promise<Connection> {

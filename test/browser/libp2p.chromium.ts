@@ -58,6 +58,21 @@ describe('browser peer in Chromium (libp2p)', function () {
     await server?.stop()
   })
 
+  /**
+   * Two pages connected to the server, and page a's relayed WebRTC address. The pages' discovery
+   * dialers are off: the test dials, and they would race it with a handshake of their own.
+   */
+  async function twoPagesOnTheRelay (): Promise<{ a: { page: Page, peerId: string }, b: { page: Page, peerId: string }, addrA: string }> {
+    const a = await startPage(harness, { dialDiscovered: false })
+    const b = await startPage(harness, { dialDiscovered: false })
+    const ws = serverAddr(server, '/ws/')
+
+    await a.page.evaluate(async (addr) => window.docpeerTest.dial(addr), ws)
+    await b.page.evaluate(async (addr) => window.docpeerTest.dial(addr), ws)
+    const [addrA] = await a.page.evaluate(async () => window.docpeerTest.waitForAddress('/p2p-circuit/webrtc'))
+    return { a, b, addrA }
+  }
+
   it('dials a server over ws:// and pings it', async () => {
     const { page, peerId } = await startPage(harness)
     const ws = serverAddr(server, '/ws/')
@@ -80,14 +95,7 @@ describe('browser peer in Chromium (libp2p)', function () {
   })
 
   it('connects two pages over WebRTC through the relay', async () => {
-    // the test dials: the pages' discovery dialers would race it with a handshake of their own
-    const a = await startPage(harness, { dialDiscovered: false })
-    const b = await startPage(harness, { dialDiscovered: false })
-    const ws = serverAddr(server, '/ws/')
-
-    await a.page.evaluate(async (addr) => window.docpeerTest.dial(addr), ws)
-    await b.page.evaluate(async (addr) => window.docpeerTest.dial(addr), ws)
-    const [addrA] = await a.page.evaluate(async () => window.docpeerTest.waitForAddress('/p2p-circuit/webrtc'))
+    const { a, b, addrA } = await twoPagesOnTheRelay()
 
     const connection = await b.page.evaluate(async (addr) => window.docpeerTest.dial(addr), addrA)
     expect(connection.remotePeer).to.equal(a.peerId)
@@ -99,6 +107,17 @@ describe('browser peer in Chromium (libp2p)', function () {
     expect(rtt).to.be.a('number')
     const seenByA = await a.page.evaluate(() => window.docpeerTest.connections())
     expect(seenByA.filter(c => c.remotePeer === b.peerId).map(c => c.transport)).to.include('webrtc')
+  })
+
+  it('an explicit WebRTC dial whose handshake times out is tried once more', async () => {
+    const { a, b, addrA } = await twoPagesOnTheRelay()
+
+    // a's first signalling stream is never answered: b's first handshake runs into the dial timeout
+    await a.page.evaluate(async () => window.docpeerTest.stallNextSignaling())
+    const connection = await b.page.evaluate(async (addr) => window.docpeerTest.dial(addr), addrA)
+    expect(connection.remotePeer).to.equal(a.peerId)
+    expect(connection.transport).to.equal('webrtc')
+    expect(await a.page.evaluate(() => window.docpeerTest.signalingStreams())).to.equal(2)
   })
 
   it('two pages find each other through the server and connect over WebRTC', async () => {
